@@ -1,0 +1,36 @@
+# Every target works as the first command on a fresh machine: the venv is made on demand.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run demo test lint bench fuzz clean-venv
+
+$(STAMP): pyproject.toml requirements.lock scripts/link-soapysdr
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python scripts/link-soapysdr
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m groundstation demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
+
+test: lint
+	$(BIN)/python -m pytest -n auto --dist loadfile -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+fuzz: $(STAMP)
+	$(BIN)/python -m pip install -q -r requirements-fuzz.txt
+	$(BIN)/python -m benchmarks.fuzz
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Hardware and signal: modem, framing, SDR, Hamlib, serial rotators. Imports nothing of ours."""

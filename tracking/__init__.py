@@ -1,0 +1,1 @@
+"""Orbits: elements, propagation, passes and Doppler. Wraps sgp4/skyfield; imports nothing of ours."""
