@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -47,8 +48,50 @@ class Elements:
             raise ValueError(f"norad_id must be >= 0, got {self.norad_id}")
         if not 0.0 <= self.eccentricity < 1.0:
             raise ValueError(f"eccentricity must be in [0, 1), got {self.eccentricity}")
-        if not self.mean_motion_rev_per_day > 0.0:
+        if not self.mean_motion_rev_per_day > 0.0 or math.isinf(self.mean_motion_rev_per_day):
             raise ValueError(f"mean motion must be > 0 rev/day, got {self.mean_motion_rev_per_day}")
+        if not 0.0 <= self.inclination_deg <= 180.0:
+            raise ValueError(f"inclination must be in [0, 180] deg, got {self.inclination_deg}")
+        for what, angle_deg in (
+            ("raan", self.raan_deg),
+            ("arg_perigee", self.arg_perigee_deg),
+            ("mean_anomaly", self.mean_anomaly_deg),
+        ):
+            if not 0.0 <= angle_deg <= 360.0:
+                raise ValueError(f"{what}_deg must be in [0, 360], got {angle_deg}")
+        for what, value in (
+            ("bstar", self.bstar_per_earth_radius),
+            ("mean_motion_dot", self.mean_motion_dot),
+            ("mean_motion_ddot", self.mean_motion_ddot),
+        ):
+            if not math.isfinite(value):
+                raise ValueError(f"{what} must be finite, got {value}")
+
+    @classmethod
+    def from_tle(cls, line1: str, line2: str, name: str = "", *, verify_checksum: bool = True) -> Elements:
+        """Elements from two TLE lines (Alpha-5 catalog numbers accepted); ValueError names the field."""
+        from tracking.tle import parse_tle
+
+        return parse_tle(line1, line2, name, verify_checksum=verify_checksum)
+
+    @classmethod
+    def from_omm(cls, fields: Mapping[str, object]) -> Elements:
+        """Elements from OMM keywords (CelesTrak CSV/JSON/XML names; values text or JSON numbers)."""
+        from tracking.omm import elements_from_omm
+
+        return elements_from_omm(fields)
+
+    def to_tle_lines(self) -> tuple[str, str]:
+        """The two TLE lines; ValueError when a value cannot be written (catalog number > 339999)."""
+        from tracking.tle import format_tle
+
+        return format_tle(self)
+
+    def to_omm_fields(self) -> dict[str, str | int | float]:
+        """OMM keywords in CelesTrak's order (numbers as numbers, as CelesTrak's JSON)."""
+        from tracking.omm import omm_record
+
+        return omm_record(self)
 
     def age_days(self, at: datetime) -> float:
         """Age of the elements at `at` (negative when `at` is before the epoch)."""
