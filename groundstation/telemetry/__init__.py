@@ -1,0 +1,1 @@
+"""Telemetry: dictionary, decoding, archive, node health and alarms (Qt-free)."""

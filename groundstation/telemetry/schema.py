@@ -1,0 +1,116 @@
+"""Tables of the telemetry archive and alarms (SQLAlchemy Core, portable SQLite/PostgreSQL).
+
+Times are BIGINT microseconds since the Unix epoch (UTC). New tables or columns come as new
+`Migration` steps appended to `MIGRATIONS` (never edit a released step).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from groundstation.storage import Migration
+
+COMPONENT = "telemetry"
+
+# SQLite only aliases rowid for INTEGER PRIMARY KEY; PostgreSQL wants 64-bit identities.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+metadata = sa.MetaData()
+
+nodes = sa.Table(
+    "tm_nodes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+)
+
+parameters = sa.Table(
+    "tm_parameters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(128), nullable=False, unique=True),
+    sa.Column("unit", sa.String(32), nullable=False, server_default=""),
+)
+
+frames = sa.Table(
+    "tm_frames",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("node_id", sa.Integer, sa.ForeignKey("tm_nodes.id"), nullable=False),
+    sa.Column("apid", sa.Integer, nullable=False),
+    sa.Column("sequence_count", sa.Integer, nullable=True),
+    sa.Column("reception_time_us", sa.BigInteger, nullable=False),
+    sa.Column("station", sa.String(64), nullable=False),
+    sa.Column("frequency_hz", sa.Float(53), nullable=False),
+    sa.Column("snr_db", sa.Float(53), nullable=True),
+    sa.Column("decoder", sa.String(64), nullable=False),
+    sa.Column("packet", sa.String(64), nullable=True),  # None: not decodable (see reject_reason)
+    sa.Column("reject_reason", sa.String(256), nullable=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Index("ix_tm_frames_node_time", "node_id", "reception_time_us"),
+    sa.Index("ix_tm_frames_time", "reception_time_us"),
+)
+
+samples = sa.Table(
+    "tm_samples",
+    metadata,
+    sa.Column("node_id", sa.Integer, nullable=False),
+    sa.Column("parameter_id", sa.Integer, nullable=False),
+    sa.Column("time_us", sa.BigInteger, nullable=False),
+    # Nullable: SQLite stores a NaN (a float sensor's own NaN) as NULL; read back as NaN.
+    sa.Column("raw_value", sa.Float(53), nullable=True),
+    sa.Column("eng_value", sa.Float(53), nullable=True),
+    sa.Column("eng_text", sa.String(64), nullable=True),
+    sa.Column("frame_id", sa.BigInteger, nullable=True),
+    # Covering index: a parameter's history is one range scan, without touching the table.
+    sa.Index(
+        "ix_tm_samples_series", "node_id", "parameter_id", "time_us", "eng_value", "raw_value", "eng_text"
+    ),
+    sa.Index("ix_tm_samples_time", "time_us"),
+)
+
+alarms = sa.Table(
+    "tm_alarms",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("parameter", sa.String(128), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),  # highest reached
+    sa.Column("current_severity", sa.String(16), nullable=False),  # 'ok' once back in limits
+    sa.Column("triggered_at_us", sa.BigInteger, nullable=False),
+    sa.Column("trigger_value", sa.Float(53), nullable=False),
+    sa.Column("last_value", sa.Float(53), nullable=False),
+    sa.Column("last_text", sa.String(64), nullable=True),
+    sa.Column("updated_at_us", sa.BigInteger, nullable=False),
+    sa.Column("acknowledged_at_us", sa.BigInteger, nullable=True),
+    sa.Column("acknowledged_by", sa.String(64), nullable=True),
+    sa.Column("shelved_until_us", sa.BigInteger, nullable=True),
+    sa.Column("shelved_by", sa.String(64), nullable=True),
+    sa.Column("returned_at_us", sa.BigInteger, nullable=True),
+    sa.Column("closed_at_us", sa.BigInteger, nullable=True),
+    sa.Index("ix_tm_alarms_open", "closed_at_us", "node", "parameter"),
+)
+
+alarm_events = sa.Table(
+    "tm_alarm_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("alarm_id", sa.BigInteger, sa.ForeignKey("tm_alarms.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("time_us", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("value", sa.Float(53), nullable=True),
+    sa.Column("actor", sa.String(64), nullable=True),
+    sa.Column("comment", sa.String(512), nullable=True),
+    sa.Index("ix_tm_alarm_events_alarm", "alarm_id", "time_us"),
+)
+
+
+def _create_v1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[nodes, parameters, frames, samples, alarms, alarm_events])
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(COMPONENT, 1, "telemetry frames, samples, alarms", _create_v1),
+)
