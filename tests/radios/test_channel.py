@@ -103,8 +103,14 @@ def test_whole_sample_delay_is_an_exact_delay_line_with_equal_block_lengths():
 
 def test_output_does_not_depend_on_block_partitioning():
     cfg = ChannelConfig(
-        sample_rate_hz=FS, ebn0_db=8.0, bit_rate_bps=9600.0, carrier_offset_hz=3000.0,
-        doppler_rate_hz_s=-250.0, sample_rate_offset_ppm=-200.0, delay_s=1.5e-3, seed=7,
+        sample_rate_hz=FS,
+        ebn0_db=8.0,
+        bit_rate_bps=9600.0,
+        carrier_offset_hz=3000.0,
+        doppler_rate_hz_s=-250.0,
+        sample_rate_offset_ppm=-200.0,
+        delay_s=1.5e-3,
+        seed=7,
     )
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(50_000) + 1j * rng.standard_normal(50_000)).astype(np.complex64)
