@@ -1,0 +1,144 @@
+import tomllib
+
+import pytest
+
+from groundstation.app_settings import (
+    AppSettings,
+    LayoutState,
+    StationSettings,
+    load_layout,
+    load_settings,
+    parse_settings,
+    save_layout,
+    save_settings,
+    settings_to_toml,
+)
+from groundstation.errors import InputError
+
+GOOD = """\
+version = 1
+
+[[stations]]
+name = "Home"
+latitude_deg = 48.1
+longitude_deg = 11.6
+min_elevation_deg = 10
+
+[[rotators]]
+name = "yaesu"
+driver = "rotctld"
+address = "127.0.0.1:4533"
+
+[[element_sources]]
+name = "active"
+kind = "url"
+location = "https://example.org/active.csv"
+"""
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(InputError) as exc:
+        parse_settings(text, "s.toml")
+    message = str(exc.value)
+    assert "\n" not in message
+    return message
+
+
+def test_first_start_has_no_settings_and_the_demo_is_complete(isolated_dirs):
+    assert load_settings() is None
+    demo = AppSettings.demo()
+    assert demo.element_sources[0].kind == "demo"
+    assert {s.name for s in demo.stations} >= {"Darmstadt"}
+    # Every reference in the demo resolves: it parses back strictly.
+    assert parse_settings(settings_to_toml(demo)) == demo
+
+
+def test_save_then_load_round_trips_through_the_config_dir(isolated_dirs):
+    settings = parse_settings(GOOD)
+    path = save_settings(settings)
+    assert path.parent == isolated_dirs / "config"
+    assert load_settings() == settings
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_written_file_is_plain_toml_without_defaults():
+    document = tomllib.loads(settings_to_toml(parse_settings(GOOD)))
+    assert document["stations"] == [
+        {"name": "Home", "latitude_deg": 48.1, "longitude_deg": 11.6, "min_elevation_deg": 10.0}
+    ]
+    assert "radios" not in document
+
+
+def test_integers_are_accepted_as_numbers():
+    station = parse_settings(GOOD).station("Home")
+    assert station.min_elevation_deg == 10.0
+    assert isinstance(station.min_elevation_deg, float)
+
+
+ROTATORS = "simulated, rotctld, gs232, easycomm"
+BAD_EDITS = [
+    # (text to replace, replacement, the error's start)
+    ("min_elevation_deg = 10", "min_elevation_deg = 10\ncolour = 1",
+     "s.toml:8: stations[0].colour: unknown field"),
+    ("latitude_deg = 48.1", "latitude_deg = 95",
+     "s.toml:5: stations[0].latitude_deg: must be within [-90, 90]"),
+    ("longitude_deg = 11.6", "longitude_deg = '11.6'",
+     "s.toml:6: stations[0].longitude_deg: must be a number, got '11.6'"),
+    ("longitude_deg = 11.6", "longitude_deg = nan",
+     "s.toml:6: stations[0].longitude_deg: must be a number, got nan"),
+    ("latitude_deg = 48.1\n", "", "s.toml:3: stations[0].latitude_deg: missing"),
+    ('driver = "rotctld"', 'driver = "rotator9000"',
+     f"s.toml:11: rotators[0].driver: must be one of {ROTATORS}"),
+    ("min_elevation_deg = 10", 'min_elevation_deg = 10\nrotator = "spid"',
+     "s.toml:8: stations[0].rotator: no rotator named 'spid'"),
+    ("version = 1", "version = 2", "s.toml:1: version: must be 1, got 2"),
+    ("version = 1", "version = 1\ncolour = 'red'", "s.toml:2: colour: unknown section"),
+    ('location = "https://example.org/active.csv"\n', "",
+     "s.toml:14: element_sources[0].location: is required for kind 'url'"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), BAD_EDITS)
+def test_bad_settings_name_file_line_and_field(old, new, expected):
+    assert old in GOOD
+    assert error_of(GOOD.replace(old, new, 1)).startswith(expected)
+
+
+def test_duplicate_station_names_are_refused():
+    text = GOOD + '\n[[stations]]\nname = "Home"\nlatitude_deg = 0\nlongitude_deg = 0\n'
+    assert error_of(text) == "s.toml:20: stations[1].name: duplicate 'Home'"
+
+
+def test_a_section_that_is_not_an_array_of_tables_is_refused():
+    expected = "s.toml:1: stations: must be an array of tables ([[stations]])"
+    assert error_of('[stations]\nname = "x"\n') == expected
+
+
+def test_broken_toml_is_one_line_and_the_file_is_left_alone(isolated_dirs):
+    path = isolated_dirs / "config" / "settings.toml"
+    broken = GOOD.replace('name = "Home"', 'name = "Home')
+    path.write_text(broken)
+    with pytest.raises(InputError) as exc:
+        load_settings()
+    assert str(exc.value).startswith(f"{path}: not valid TOML:")
+    assert "\n" not in str(exc.value)
+    assert path.read_text() == broken
+
+
+def test_station_values_are_validated_in_code_too():
+    with pytest.raises(ValueError, match="latitude_deg"):
+        StationSettings("x", latitude_deg=-91.0, longitude_deg=0.0)
+
+
+def test_layout_round_trips_and_a_corrupt_layout_gives_defaults(isolated_dirs):
+    assert load_layout() == LayoutState()
+    layout = LayoutState(
+        theme="light", selected_station="Home", selected_norad_id=25544,
+        window_geometry="AdnQywAD", window_state="AAAA/w==", extra={"map.range": "-180,180,-90,90"},
+    )
+    path = save_layout(layout)
+    assert load_layout() == layout
+    path.write_text("theme = [unclosed")
+    assert load_layout() == LayoutState()
+    path.write_text('theme = "purple"\nselected_norad_id = true\n')
+    assert load_layout() == LayoutState()
