@@ -78,23 +78,44 @@ def test_integers_are_accepted_as_numbers():
 ROTATORS = "simulated, rotctld, gs232, easycomm"
 BAD_EDITS = [
     # (text to replace, replacement, the error's start)
-    ("min_elevation_deg = 10", "min_elevation_deg = 10\ncolour = 1",
-     "s.toml:8: stations[0].colour: unknown field"),
-    ("latitude_deg = 48.1", "latitude_deg = 95",
-     "s.toml:5: stations[0].latitude_deg: must be within [-90, 90]"),
-    ("longitude_deg = 11.6", "longitude_deg = '11.6'",
-     "s.toml:6: stations[0].longitude_deg: must be a number, got '11.6'"),
-    ("longitude_deg = 11.6", "longitude_deg = nan",
-     "s.toml:6: stations[0].longitude_deg: must be a number, got nan"),
+    (
+        "min_elevation_deg = 10",
+        "min_elevation_deg = 10\ncolour = 1",
+        "s.toml:8: stations[0].colour: unknown field",
+    ),
+    (
+        "latitude_deg = 48.1",
+        "latitude_deg = 95",
+        "s.toml:5: stations[0].latitude_deg: must be within [-90, 90]",
+    ),
+    (
+        "longitude_deg = 11.6",
+        "longitude_deg = '11.6'",
+        "s.toml:6: stations[0].longitude_deg: must be a number, got '11.6'",
+    ),
+    (
+        "longitude_deg = 11.6",
+        "longitude_deg = nan",
+        "s.toml:6: stations[0].longitude_deg: must be a number, got nan",
+    ),
     ("latitude_deg = 48.1\n", "", "s.toml:3: stations[0].latitude_deg: missing"),
-    ('driver = "rotctld"', 'driver = "rotator9000"',
-     f"s.toml:11: rotators[0].driver: must be one of {ROTATORS}"),
-    ("min_elevation_deg = 10", 'min_elevation_deg = 10\nrotator = "spid"',
-     "s.toml:8: stations[0].rotator: no rotator named 'spid'"),
+    (
+        'driver = "rotctld"',
+        'driver = "rotator9000"',
+        f"s.toml:11: rotators[0].driver: must be one of {ROTATORS}",
+    ),
+    (
+        "min_elevation_deg = 10",
+        'min_elevation_deg = 10\nrotator = "spid"',
+        "s.toml:8: stations[0].rotator: no rotator named 'spid'",
+    ),
     ("version = 1", "version = 2", "s.toml:1: version: must be 1, got 2"),
     ("version = 1", "version = 1\ncolour = 'red'", "s.toml:2: colour: unknown section"),
-    ('location = "https://example.org/active.csv"\n', "",
-     "s.toml:14: element_sources[0].location: is required for kind 'url'"),
+    (
+        'location = "https://example.org/active.csv"\n',
+        "",
+        "s.toml:14: element_sources[0].location: is required for kind 'url'",
+    ),
 ]
 
 
@@ -133,8 +154,12 @@ def test_station_values_are_validated_in_code_too():
 def test_layout_round_trips_and_a_corrupt_layout_gives_defaults(isolated_dirs):
     assert load_layout() == LayoutState()
     layout = LayoutState(
-        theme="light", selected_station="Home", selected_norad_id=25544,
-        window_geometry="AdnQywAD", window_state="AAAA/w==", extra={"map.range": "-180,180,-90,90"},
+        theme="light",
+        selected_station="Home",
+        selected_norad_id=25544,
+        window_geometry="AdnQywAD",
+        window_state="AAAA/w==",
+        extra={"map.range": "-180,180,-90,90"},
     )
     path = save_layout(layout)
     assert load_layout() == layout
