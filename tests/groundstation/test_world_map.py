@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-import skyfield_data
 import pytest
+import skyfield_data
 from skyfield.api import EarthSatellite, Loader, wgs84
 
 from groundstation.world_map import (
