@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench fuzz clean-venv
+.PHONY: run demo test lint bench fuzz clean-venv screenshots
 
 $(STAMP): pyproject.toml requirements.lock scripts/link-soapysdr
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install -q -r requirements-fuzz.txt
 	$(BIN)/python -m benchmarks.fuzz
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen:configfile=ui/resources/offscreen-screen.json $(BIN)/python -m ui.screenshots docs/screenshots
 
 clean-venv:
 	rm -rf $(VENV)

@@ -5,11 +5,12 @@ Used once to make ui/resources/coastlines-110m.csv:
     python scripts/coastlines_from_topojson.py package/land-110m.json > ui/resources/coastlines-110m.csv
 Natural Earth data is in the public domain. Output: `lon,lat` rows in degrees (2 decimals), one
 polyline after another, separated by blank lines. Segments that run along the map edge (the
-antimeridian or the bottom of Antarctica) are cut out: they are not coastline.
+antimeridian or the bottom of Antarctica) and jumps across the antimeridian are cut out.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 
@@ -19,8 +20,9 @@ EDGE_LAT_DEG = -85.0
 
 def _on_edge(a: tuple[float, float], b: tuple[float, float]) -> bool:
     both_at_antimeridian = abs(a[0]) > EDGE_LON_DEG and abs(b[0]) > EDGE_LON_DEG
+    across_antimeridian = abs(a[0] - b[0]) > 180.0
     both_at_bottom = a[1] < EDGE_LAT_DEG and b[1] < EDGE_LAT_DEG
-    return both_at_antimeridian or both_at_bottom
+    return both_at_antimeridian or across_antimeridian or both_at_bottom
 
 
 def main(path: str) -> None:
@@ -37,7 +39,7 @@ def main(path: str) -> None:
             y += dy
             points.append((x * scale_x + shift_x, y * scale_y + shift_y))
         current = [points[0]]
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             if _on_edge(a, b):
                 if len(current) > 1:
                     lines.append(current)
