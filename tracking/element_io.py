@@ -220,7 +220,14 @@ def _read_json(text: str, source: str) -> ElementsReadResult:
             raise json.JSONDecodeError("extra data after the array", text, position)
     except json.JSONDecodeError as exc:
         rejected.append(Rejection(source, exc.lineno, f"invalid JSON ({exc.msg}); the rest is skipped"))
+    except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
+        reason = str(exc).split(";")[0]
+        rejected.append(Rejection(source, line_at(position), f"invalid JSON ({reason}); the rest is skipped"))
     return ElementsReadResult(tuple(elements), tuple(rejected), "omm-json", source, tuple(starts))
+
+
+class _XmlRefusedError(Exception):
+    pass
 
 
 def _read_xml(text: str, source: str) -> ElementsReadResult:
@@ -263,6 +270,11 @@ def _read_xml(text: str, source: str) -> ElementsReadResult:
         if current is not None:
             chunks.append(chunk)
 
+    def refuse_entities(*_args: object) -> None:
+        # OMM never declares entities; refusing them rules out entity-expansion attacks.
+        raise _XmlRefusedError("XML entity declarations are not allowed")
+
+    parser.EntityDeclHandler = refuse_entities
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = data
@@ -272,12 +284,24 @@ def _read_xml(text: str, source: str) -> ElementsReadResult:
         rejected.append(
             Rejection(source, exc.lineno, f"invalid XML ({expat.ErrorString(exc.code)}); the rest is skipped")
         )
+    except _XmlRefusedError as exc:
+        rejected.append(Rejection(source, parser.CurrentLineNumber, f"{exc}; the rest is skipped"))
     return ElementsReadResult(tuple(elements), tuple(rejected), "omm-xml", source, tuple(starts))
 
 
 def stale_elements(elements: Iterable[Elements], at: datetime, max_age_days: float) -> tuple[Elements, ...]:
     """The element sets older than `max_age_days` at `at` (future epochs are not stale)."""
     return tuple(item for item in elements if item.age_days(at) > max_age_days)
+
+
+def latest_per_object(elements: Iterable[Elements]) -> tuple[Elements, ...]:
+    """One element set per catalog number, the newest epoch winning; order of first appearance."""
+    newest: dict[int, Elements] = {}
+    for item in elements:
+        held = newest.get(item.norad_id)
+        if held is None or item.epoch > held.epoch:
+            newest[item.norad_id] = item
+    return tuple(newest.values())
 
 
 # ---- writers ----------------------------------------------------------------------------------

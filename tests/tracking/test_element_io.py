@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sgp4.tests as sgp4_reference
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sgp4 import omm as sgp4_omm
 from sgp4.alpha5 import from_alpha5, to_alpha5
 from sgp4.api import Satrec
@@ -26,6 +28,7 @@ from tracking.element_io import (
     format_omm_json,
     format_omm_xml,
     format_tle_text,
+    latest_per_object,
     parse_elements,
     read_elements,
     stale_elements,
@@ -319,6 +322,18 @@ def test_stale_elements_are_those_older_than_the_limit():
     assert stale_elements(elements, datetime(2025, 4, 1, tzinfo=UTC), 0.0) == ()
 
 
+def test_latest_per_object_keeps_the_newest_epoch():
+    april = read_elements(TLE_3LE).elements  # 2025 epochs
+    august = read_elements(OMM_CSV).elements  # 2026 epochs, some of the same objects
+    merged = latest_per_object(april + august)
+    by_id = {e.norad_id: e for e in merged}
+    assert len(by_id) == len(merged) == len({e.norad_id for e in april + august})
+    assert by_id[25544].epoch.year == 2026
+    assert by_id[33591].epoch.year == 2025  # only in April's file
+    assert set(latest_per_object(august + april)) == set(merged)
+    assert [e.norad_id for e in merged][:2] == [900, 902]  # first appearance in april's file
+
+
 def test_rejection_prints_as_file_line_reason():
     assert str(Rejection("a.tle", 7, "bad checksum")) == "a.tle:7: bad checksum"
 
@@ -333,3 +348,40 @@ def test_unreadable_inputs_are_one_line_errors(tmp_path):
     assert [str(r) for r in not_elements.rejected] == [
         "gp.php:1: name line 'No GP data found' without TLE lines"
     ]
+
+
+FUZZ_SOURCES = [TLE_3LE, TLE_2LINE, OMM_CSV, OMM_XML, OMM_JSON]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    source_index=st.integers(0, len(FUZZ_SOURCES) - 1),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0.0, 1.0),
+            st.integers(0, 3),
+            st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=3),
+        ),
+        max_size=6,
+    ),
+    cut=st.floats(0.0, 1.0),
+)
+def test_damaged_files_never_crash_the_reader(source_index, edits, cut):
+    text = FUZZ_SOURCES[source_index].read_text()
+    for where, drop, insert in edits:
+        at = int(where * len(text))
+        text = text[:at] + insert + text[at + drop :]
+    text = text[: max(1, int(cut * len(text) * 2))]  # about half the time, cut the file short
+    try:
+        result = parse_elements(text, "fuzzed")
+    except ElementsFileError as exc:
+        message = str(exc)
+        result = None
+    if result is None:
+        assert message.startswith("fuzzed")
+        assert "\n" not in message
+        return
+    assert all(r.source == "fuzzed" and r.line >= 1 and "\n" not in r.reason for r in result.rejected)
+    assert len(result.lines) == len(result.elements)
+    for item in result.elements:
+        item.to_satrec()
