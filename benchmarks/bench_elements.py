@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sgp4 import omm
@@ -17,7 +17,7 @@ from sgp4.api import Satrec
 
 from tracking.element_io import read_elements
 
-REPEATS = 5
+REPEATS = 7
 
 
 def _data_dir() -> Path | None:
@@ -28,14 +28,16 @@ def _data_dir() -> Path | None:
     return None
 
 
-def _best_of(function: Callable[[], int]) -> tuple[float, int]:
-    best = float("inf")
-    count = 0
+def _best_of(functions: Sequence[Callable[[], int]]) -> list[tuple[float, int]]:
+    """Best CPU time of each function over REPEATS rounds, run interleaved (fair on a busy machine)."""
+    best = [float("inf")] * len(functions)
+    counts = [0] * len(functions)
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        count = function()
-        best = min(best, time.perf_counter() - start)
-    return best, count
+        for index, function in enumerate(functions):
+            start = time.process_time()
+            counts[index] = function()
+            best[index] = min(best[index], time.process_time() - start)
+    return list(zip(best, counts, strict=True))
 
 
 def _peer_csv(path: Path) -> int:
@@ -81,12 +83,16 @@ def main() -> int:
         ("celestrak-active-2026-08-22.csv", "sgp4.omm.parse_csv+initialize", _peer_csv),
         ("celestrak-active-2025-04-23.tle", "Satrec.twoline2rv", _peer_tle),
     ]
-    print(f"best of {REPEATS} runs, one core")
+    print(f"best CPU time of {REPEATS} interleaved runs, one core")
     for name, peer_name, peer in cases:
         path = data / name
-        ours_s, count = _best_of(lambda path=path: _ours(path))
-        full_s, _ = _best_of(lambda path=path: _ours_with_satrec(path))
-        peer_s, peer_count = _best_of(lambda path=path, peer=peer: peer(path))
+        (ours_s, count), (full_s, _), (peer_s, peer_count) = _best_of(
+            [
+                lambda path=path: _ours(path),
+                lambda path=path: _ours_with_satrec(path),
+                lambda path=path, peer=peer: peer(path),
+            ]
+        )
         if peer_count != count:
             raise SystemExit(f"{name}: we read {count} objects, {peer_name} {peer_count}")
         print(f"{name}: {count} objects")

@@ -70,6 +70,11 @@ def _float(fields: Mapping[str, object], key: str) -> float:
     value = fields.get(key)
     if type(value) is float:  # JSON numbers: the fast path
         return value
+    if type(value) is str:  # CSV/XML text: the fast path; failures get the careful one below
+        try:
+            return float(value)
+        except ValueError:
+            pass
     text = _text(fields, key)
     try:
         return float(text)
@@ -81,6 +86,8 @@ def _int(fields: Mapping[str, object], key: str, default: int | None = None) -> 
     value = fields.get(key)
     if type(value) is int:
         return value
+    if type(value) is str and value.isdigit():
+        return int(value)
     if default is not None and (value is None or value == ""):
         return default
     text = _text(fields, key)
@@ -101,11 +108,13 @@ def elements_from_omm(fields: Mapping[str, object]) -> Elements:
     theory = fields.get("MEAN_ELEMENT_THEORY")
     if isinstance(theory, str) and theory.strip() and theory.strip().upper() != "SGP4":
         raise OmmFieldError("MEAN_ELEMENT_THEORY", f"{theory.strip()!r} is not SGP4")
-    epoch_text = _text(fields, "EPOCH")
+    epoch_text = fields.get("EPOCH")
+    if type(epoch_text) is not str or not epoch_text.strip():
+        epoch_text = _text(fields, "EPOCH")
     try:
-        epoch = parse_epoch(epoch_text)
+        epoch = parse_epoch(epoch_text.strip())
     except ValueError:
-        raise OmmFieldError("EPOCH", f"bad time {epoch_text!r}") from None
+        raise OmmFieldError("EPOCH", f"bad time {epoch_text.strip()!r}") from None
     norad_id = _int(fields, "NORAD_CAT_ID")
     if norad_id < 0:
         raise OmmFieldError("NORAD_CAT_ID", f"negative catalog number {norad_id}")

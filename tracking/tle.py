@@ -21,6 +21,10 @@ _ALPHA5_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _ALPHA5_VALUE = {letter: 10 + i for i, letter in enumerate(_ALPHA5_LETTERS)}
 _YEAR_STARTS = {year: datetime(year, 1, 1, tzinfo=UTC) for year in range(1957, 2057)}
 _DIGITS = frozenset("0123456789")
+# Byte → checksum weight: digits their value, '-' one, everything else nothing.
+_CHECKSUM_WEIGHTS = bytes(
+    (byte - 48) if 48 <= byte <= 57 else 1 if byte == ord("-") else 0 for byte in range(256)
+)
 
 
 class TleLineError(ValueError):
@@ -33,13 +37,7 @@ class TleLineError(ValueError):
 
 def checksum(line: str) -> int:
     """TLE checksum of the first 68 columns: digits count their value, '-' counts 1, modulo 10."""
-    total = 0
-    for char in line[:68]:
-        if char in _DIGITS:
-            total += ord(char) - 48
-        elif char == "-":
-            total += 1
-    return total % 10
+    return sum(line[:68].encode("ascii", "replace").translate(_CHECKSUM_WEIGHTS)) % 10
 
 
 def decode_catalog_number(field: str) -> int:
