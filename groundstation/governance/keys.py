@@ -139,10 +139,14 @@ class SigningKey:
             raise ValueError("the key is encrypted and no passphrase was given")
         if labels == {"PRIVATE KEY"} and passphrase:
             raise ValueError("the key is not encrypted but a passphrase was given")
-        loaded = [
-            serialization.load_der_private_key(der, passphrase if label.startswith("ENCRYPTED") else None)
-            for label, der in blocks
-        ]
+        try:
+            loaded = [
+                serialization.load_der_private_key(der, passphrase if label.startswith("ENCRYPTED") else None)
+                for label, der in blocks
+            ]
+        except ValueError as exc:
+            # A wrong passphrase sometimes decrypts to garbage instead of failing the padding check.
+            raise ValueError("cannot decrypt the private key (wrong passphrase?) or it is damaged") from exc
         algorithm = _mldsa_algorithm(loaded[0])
         if algorithm is None:
             raise ValueError(f"first key is {type(loaded[0]).__name__}, not ML-DSA")

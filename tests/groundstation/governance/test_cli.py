@@ -164,7 +164,7 @@ def test_passphrase_from_file_and_wrong_passphrase(station: Path, monkeypatch: p
         == EXIT_USAGE
     )
     err = capsys.readouterr().err
-    assert "could not decrypt" in err
+    assert "cannot decrypt" in err
     assert len(err.strip().splitlines()) == 1
 
 
