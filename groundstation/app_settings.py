@@ -31,7 +31,6 @@ SETTINGS_VERSION = 1
 
 RADIO_DRIVERS = ("loopback", "soapy", "hamlib")
 ROTATOR_DRIVERS = ("simulated", "rotctld", "gs232", "easycomm")
-ELEMENT_SOURCE_KINDS = ("demo", "file", "url")
 THEMES = ("dark", "light")
 
 
@@ -80,22 +79,6 @@ class RotatorSettings:
 
 
 @dataclass(frozen=True)
-class ElementSourceSettings:
-    name: str
-    kind: str  # "demo" (the built-in demo constellation), "file" or "url"
-    location: str = ""  # path or URL; empty for "demo"
-    refresh_hours: float = 24.0
-
-    def __post_init__(self) -> None:
-        _require(bool(self.name.strip()), "name", "must not be empty")
-        kinds = ", ".join(ELEMENT_SOURCE_KINDS)
-        _require(self.kind in ELEMENT_SOURCE_KINDS, "kind", f"must be one of {kinds}")
-        needs_location = self.kind != "demo"
-        _require(not needs_location or bool(self.location), "location", f"is required for kind {self.kind!r}")
-        _require(self.refresh_hours > 0.0, "refresh_hours", "must be > 0")
-
-
-@dataclass(frozen=True)
 class KeySettings:
     name: str
     path: str  # an operator's signing key file (never the passphrase)
@@ -107,16 +90,22 @@ class KeySettings:
 
 @dataclass(frozen=True)
 class AppSettings:
+    """Element sets come from the demo constellation (`show_demo`), local files (`element_files`, any
+    format `tracking.element_io` reads) and the cached network sources of `sources.toml` (the
+    `groundstation elements` command's file, beside this one)."""
+
+    show_demo: bool = False
+    element_files: tuple[str, ...] = ()
     stations: tuple[StationSettings, ...] = ()
     radios: tuple[RadioSettings, ...] = ()
     rotators: tuple[RotatorSettings, ...] = ()
-    element_sources: tuple[ElementSourceSettings, ...] = ()
     keys: tuple[KeySettings, ...] = ()
 
     @classmethod
     def demo(cls) -> AppSettings:
         """First start: the demo constellation seen from three stations, simulated hardware."""
         return cls(
+            show_demo=True,
             stations=(
                 StationSettings("Darmstadt", 49.8728, 8.6512, 144.0, 5.0, "sim-rotator", "loopback"),
                 StationSettings("Svalbard", 78.2298, 15.4078, 500.0, 5.0),
@@ -124,7 +113,6 @@ class AppSettings:
             ),
             radios=(RadioSettings("loopback", "loopback", uplink_hz=145.9e6, downlink_hz=435.8e6),),
             rotators=(RotatorSettings("sim-rotator", "simulated"),),
-            element_sources=(ElementSourceSettings("demo", "demo"),),
         )
 
     def station(self, name: str) -> StationSettings:
@@ -165,7 +153,6 @@ _SECTIONS: dict[str, type[Any]] = {
     "stations": StationSettings,
     "radios": RadioSettings,
     "rotators": RotatorSettings,
-    "element_sources": ElementSourceSettings,
     "keys": KeySettings,
 }
 
@@ -195,9 +182,16 @@ def parse_settings(text: str, source: str = SETTINGS_FILE) -> AppSettings:
     version = raw.pop("version", SETTINGS_VERSION)
     if version != SETTINGS_VERSION:
         raise InputError(f"{locate('version')}: version: must be {SETTINGS_VERSION}, got {version!r}")
+    show_demo = raw.pop("show_demo", False)
+    if not isinstance(show_demo, bool):
+        raise InputError(f"{locate('show_demo')}: show_demo: must be true or false, got {show_demo!r}")
+    files = raw.pop("element_files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise InputError(f"{locate('element_files')}: element_files: must be a list of file paths")
     for key in raw:
         if key not in _SECTIONS:
-            raise InputError(f"{locate(key)}: {key}: unknown section (known: {', '.join(_SECTIONS)})")
+            known = ", ".join(["show_demo", "element_files", *_SECTIONS])
+            raise InputError(f"{locate(key)}: {key}: unknown key (known: {known})")
     built: dict[str, tuple[Any, ...]] = {}
     for section, cls in _SECTIONS.items():
         entries = raw.get(section, [])
@@ -205,7 +199,7 @@ def parse_settings(text: str, source: str = SETTINGS_FILE) -> AppSettings:
             raise InputError(f"{locate(section)}: {section}: must be an array of tables ([[{section}]])")
         built[section] = tuple(_build(cls, entry, section, i, locate) for i, entry in enumerate(entries))
         _unique_names(built[section], section, locate)
-    settings = AppSettings(**built)
+    settings = AppSettings(show_demo=show_demo, element_files=tuple(files), **built)
     _check_references(settings, locate)
     return settings
 
@@ -301,6 +295,10 @@ class _Locator:
 
 def settings_to_toml(settings: AppSettings) -> str:
     document: dict[str, Any] = {"version": SETTINGS_VERSION}
+    if settings.show_demo:
+        document["show_demo"] = True
+    if settings.element_files:
+        document["element_files"] = list(settings.element_files)
     for section in _SECTIONS:
         entries = getattr(settings, section)
         if entries:

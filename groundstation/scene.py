@@ -1,21 +1,32 @@
 """What the desktop app shows: the objects to track and the stations, from the settings.
 
-Qt-free so the headless CLI and the tests build the same scene the window draws.
+Qt-free so the headless CLI and the tests build the same scene the window draws. Elements come
+from the demo constellation, the settings' element files and the cached copies of the network
+sources of `sources.toml` (never fetched here: `groundstation elements update` does that).
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
+from pathlib import Path
 
 from groundstation.app_settings import AppSettings, StationSettings
 from groundstation.clock import require_utc
+from groundstation.errors import InputError
+from tracking.element_io import ElementsFileError, ElementsReadResult, read_elements
 from tracking.elements import Elements
+from tracking.sources import ElementCache, ElementSource
+from tracking.walker import walker_delta
 
-_EARTH_MU_KM3_S2 = 398600.4418
-_EARTH_RADIUS_KM = 6378.137
-_SECONDS_PER_DAY = 86400.0
+# The demo constellation (provisional until groundstation.demo lands): Walker delta 53°:24/4/1.
+DEMO_TOTAL, DEMO_PLANES, DEMO_PHASING = 24, 4, 1
+DEMO_ALTITUDE_KM = 550.0
+DEMO_INCLINATION_DEG = 53.0
+DEMO_FIRST_NORAD_ID = 99001
+MAX_WARNINGS_PER_FILE = 5
 
 
 @dataclass(frozen=True)
@@ -24,51 +35,91 @@ class Scene:
     elements: tuple[Elements, ...]
     stations: tuple[StationSettings, ...]
     own_norad_ids: frozenset[int]  # our constellation's nodes (the rest is background catalog)
+    warnings: tuple[str, ...] = ()  # rejected entries and unreadable sources, for the event log
+
+    @cached_property
+    def _index(self) -> dict[int, int]:
+        return {e.norad_id: i for i, e in enumerate(self.elements)}
 
     def index_of(self, norad_id: int) -> int | None:
-        for index, element in enumerate(self.elements):
-            if element.norad_id == norad_id:
-                return index
-        return None
+        return self._index.get(norad_id)
 
 
-def load_scene(settings: AppSettings, at: datetime) -> Scene:
-    """Elements from every configured source (the demo source generates the demo constellation with
-    its epoch at `at`), and the configured stations."""
+def demo_constellation(epoch: datetime) -> tuple[Elements, ...]:
+    return walker_delta(
+        DEMO_TOTAL,
+        DEMO_PLANES,
+        DEMO_PHASING,
+        DEMO_ALTITUDE_KM,
+        DEMO_INCLINATION_DEG,
+        epoch,
+        first_norad_id=DEMO_FIRST_NORAD_ID,
+    )
+
+
+def load_scene(
+    settings: AppSettings,
+    at: datetime,
+    sources: Iterable[ElementSource] = (),
+    cache: ElementCache | None = None,
+) -> Scene:
+    """The scene at `at` (the demo's epoch). A missing or unusable element file is an InputError
+    naming it; rejected entries inside a file, and sources with nothing cached, become warnings."""
     at = require_utc(at, "scene time")
-    elements: list[Elements] = []
+    elements: dict[int, Elements] = {}  # by NORAD id; the first source naming an object wins
     own: set[int] = set()
-    for source in settings.element_sources:
-        if source.kind == "demo":
-            demo = demo_constellation(at)
-            elements.extend(demo)
-            own.update(e.norad_id for e in demo)
-    titles = ", ".join(s.name for s in settings.element_sources) or "no element sources"
-    return Scene(titles, tuple(elements), settings.stations, frozenset(own))
+    warnings: list[str] = []
+    parts: list[str] = []
+    if settings.show_demo:
+        demo = demo_constellation(at)
+        own.update(e.norad_id for e in demo)
+        _add(elements, demo)
+        parts.append("demo")
+    for name in settings.element_files:
+        result = _read_file(Path(name).expanduser())
+        _add(elements, result.elements)
+        warnings.extend(_rejections(result))
+        parts.append(Path(name).name)
+    for source in sources:
+        cached = _read_cached(source, cache, warnings.append)
+        if cached is not None:
+            _add(elements, cached.elements)
+            warnings.extend(_rejections(cached))
+            parts.append(source.name)
+    title = " + ".join(parts) or "no elements"
+    return Scene(title, tuple(elements.values()), settings.stations, frozenset(own), tuple(warnings))
 
 
-def demo_constellation(epoch: datetime, planes: int = 4, per_plane: int = 6) -> tuple[Elements, ...]:
-    """A Walker-delta 24/4/1 constellation of nodes at 550 km, 53 degrees (provisional: replaced by
-    `groundstation.demo` when it lands)."""
-    semi_major_axis_km = _EARTH_RADIUS_KM + 550.0
-    mean_motion = math.sqrt(_EARTH_MU_KM3_S2 / semi_major_axis_km**3) * _SECONDS_PER_DAY / (2.0 * math.pi)
-    total = planes * per_plane
-    nodes = []
-    for plane in range(planes):
-        for slot in range(per_plane):
-            number = plane * per_plane + slot
-            nodes.append(
-                Elements(
-                    norad_id=99001 + number,
-                    name=f"NODE-{number + 1:02d}",
-                    epoch=epoch,
-                    mean_motion_rev_per_day=mean_motion,
-                    eccentricity=0.0001,
-                    inclination_deg=53.0,
-                    raan_deg=360.0 * plane / planes,
-                    arg_perigee_deg=0.0,
-                    mean_anomaly_deg=(360.0 * slot / per_plane + 360.0 * plane / total) % 360.0,
-                    bstar_per_earth_radius=0.0,
-                )
-            )
-    return tuple(nodes)
+def _add(into: dict[int, Elements], new: Iterable[Elements]) -> None:
+    for element in new:
+        into.setdefault(element.norad_id, element)
+
+
+def _read_file(path: Path) -> ElementsReadResult:
+    try:
+        return read_elements(path)
+    except ElementsFileError as exc:
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _read_cached(
+    source: ElementSource, cache: ElementCache | None, warn: Callable[[str], None]
+) -> ElementsReadResult | None:
+    if cache is None:
+        return None
+    try:
+        result = cache.read(source)
+    except (ElementsFileError, OSError) as exc:
+        warn(f"source {source.name}: cached copy unusable: {exc}")
+        return None
+    if result is None:
+        warn(f"source {source.name}: nothing cached yet (run `groundstation elements update`)")
+    return result
+
+
+def _rejections(result: ElementsReadResult) -> list[str]:
+    shown = [str(r) for r in result.rejected[:MAX_WARNINGS_PER_FILE]]
+    more = len(result.rejected) - len(shown)
+    return shown + ([f"{result.source}: {more} more entries rejected"] if more > 0 else [])

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QApplication
 
 from groundstation.app_settings import AppSettings, load_layout, load_settings, save_layout, settings_path
+from groundstation.cli.elements import element_cache, load_sources
 from groundstation.clock import Clock
 from groundstation.errors import InputError
 from groundstation.scene import load_scene
@@ -27,7 +28,10 @@ def build_main_window(
         demo = loaded is None
         settings = AppSettings.demo() if loaded is None else loaded
     controller = ClockController(clock)
-    scene = load_scene(settings, controller.now())
+    if demo:  # first start: the demo alone, nothing from the network sources
+        scene = load_scene(settings, controller.now())
+    else:
+        scene = load_scene(settings, controller.now(), load_sources(), element_cache())
     if remember_layout:
         window = MainWindow(settings, scene, controller, load_layout(), save_layout)
     else:
@@ -35,6 +39,8 @@ def build_main_window(
     if demo:
         window.log("info", "settings", f"no {settings_path()}: showing the built-in demo")
     window.log("info", "scene", f"{len(scene.elements)} objects, {len(scene.stations)} stations")
+    for warning in scene.warnings:
+        window.log("warning", "elements", warning)
     return window
 
 

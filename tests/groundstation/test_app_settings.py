@@ -17,6 +17,7 @@ from groundstation.errors import InputError
 
 GOOD = """\
 version = 1
+element_files = ["/data/active.csv"]
 
 [[stations]]
 name = "Home"
@@ -28,11 +29,6 @@ min_elevation_deg = 10
 name = "yaesu"
 driver = "rotctld"
 address = "127.0.0.1:4533"
-
-[[element_sources]]
-name = "active"
-kind = "url"
-location = "https://example.org/active.csv"
 """
 
 
@@ -47,7 +43,7 @@ def error_of(text: str) -> str:
 def test_first_start_has_no_settings_and_the_demo_is_complete(isolated_dirs):
     assert load_settings() is None
     demo = AppSettings.demo()
-    assert demo.element_sources[0].kind == "demo"
+    assert demo.show_demo
     assert {s.name for s in demo.stations} >= {"Darmstadt"}
     # Every reference in the demo resolves: it parses back strictly.
     assert parse_settings(settings_to_toml(demo)) == demo
@@ -81,40 +77,41 @@ BAD_EDITS = [
     (
         "min_elevation_deg = 10",
         "min_elevation_deg = 10\ncolour = 1",
-        "s.toml:8: stations[0].colour: unknown field",
+        "s.toml:9: stations[0].colour: unknown field",
     ),
     (
         "latitude_deg = 48.1",
         "latitude_deg = 95",
-        "s.toml:5: stations[0].latitude_deg: must be within [-90, 90]",
+        "s.toml:6: stations[0].latitude_deg: must be within [-90, 90]",
     ),
     (
         "longitude_deg = 11.6",
         "longitude_deg = '11.6'",
-        "s.toml:6: stations[0].longitude_deg: must be a number, got '11.6'",
+        "s.toml:7: stations[0].longitude_deg: must be a number, got '11.6'",
     ),
     (
         "longitude_deg = 11.6",
         "longitude_deg = nan",
-        "s.toml:6: stations[0].longitude_deg: must be a number, got nan",
+        "s.toml:7: stations[0].longitude_deg: must be a number, got nan",
     ),
-    ("latitude_deg = 48.1\n", "", "s.toml:3: stations[0].latitude_deg: missing"),
+    ("latitude_deg = 48.1\n", "", "s.toml:4: stations[0].latitude_deg: missing"),
     (
         'driver = "rotctld"',
         'driver = "rotator9000"',
-        f"s.toml:11: rotators[0].driver: must be one of {ROTATORS}",
+        f"s.toml:12: rotators[0].driver: must be one of {ROTATORS}",
     ),
     (
         "min_elevation_deg = 10",
         'min_elevation_deg = 10\nrotator = "spid"',
-        "s.toml:8: stations[0].rotator: no rotator named 'spid'",
+        "s.toml:9: stations[0].rotator: no rotator named 'spid'",
     ),
     ("version = 1", "version = 2", "s.toml:1: version: must be 1, got 2"),
-    ("version = 1", "version = 1\ncolour = 'red'", "s.toml:2: colour: unknown section"),
+    ("version = 1", "version = 1\ncolour = 'red'", "s.toml:2: colour: unknown key"),
+    ("version = 1", "version = 1\nshow_demo = 1", "s.toml:2: show_demo: must be true or false, got 1"),
     (
-        'location = "https://example.org/active.csv"\n',
-        "",
-        "s.toml:14: element_sources[0].location: is required for kind 'url'",
+        'element_files = ["/data/active.csv"]',
+        "element_files = [3]",
+        "s.toml:2: element_files: must be a list",
     ),
 ]
 
@@ -127,7 +124,7 @@ def test_bad_settings_name_file_line_and_field(old, new, expected):
 
 def test_duplicate_station_names_are_refused():
     text = GOOD + '\n[[stations]]\nname = "Home"\nlatitude_deg = 0\nlongitude_deg = 0\n'
-    assert error_of(text) == "s.toml:20: stations[1].name: duplicate 'Home'"
+    assert error_of(text) == "s.toml:16: stations[1].name: duplicate 'Home'"
 
 
 def test_a_section_that_is_not_an_array_of_tables_is_refused():

@@ -47,12 +47,12 @@ def test_keyboard_shortcuts_drive_the_clock(qtbot, window):
 def test_find_box_selects_a_node_and_the_log_says_so(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(window.find_box.hasFocus)
-    qtbot.keyClicks(window.find_box, "node-07")
+    qtbot.keyClicks(window.find_box, "node-02-01")
     qtbot.keyClick(window.find_box, Qt.Key.Key_Return)
     assert window.selection.node == 99007
     # A frame already in flight may still show no selection; the next one does.
     qtbot.waitUntil(lambda: window.map_view.last_frame.selected is not None, timeout=10_000)
-    assert any(line.endswith("selection: NODE-07 #99007") for line in window.event_log.lines())
+    assert any(line.endswith("selection: NODE-02-01 #99007") for line in window.event_log.lines())
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.selection.node is None
 
@@ -60,8 +60,8 @@ def test_find_box_selects_a_node_and_the_log_says_so(qtbot, window):
 def test_find_node_matches_name_id_and_completer_text():
     scene = load_scene(AppSettings.demo(), T0)
     assert find_node(scene, "99003") == 99003
-    assert find_node(scene, "NODE-12 #99012") == 99012
-    assert find_node(scene, "node-2") == 99020  # the first partial match: NODE-20
+    assert find_node(scene, "NODE-02-06 #99012") == 99012
+    assert find_node(scene, "node-03") == 99013  # the first partial match: NODE-03-01
     assert find_node(scene, "hubble") is None
     assert find_node(scene, "  ") is None
 
