@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, QThread, Signal
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -26,6 +26,7 @@ from ui.theme import RESOURCES, Theme
 COASTLINES = RESOURCES / "coastlines-110m.csv"
 CLICK_RADIUS_PX = 8.0
 CATALOG_SIZE_PX = 3
+CATALOG_SEGMENT_DEG = 1e-4  # a dot is a segment this long, drawn with a square cap
 NODE_SIZE_PX = 8
 SELECTED_SIZE_PX = 13
 STATION_SIZE_PX = 11
@@ -74,6 +75,7 @@ class MapView(QWidget):
         self._busy = False
         self._pending: datetime | None = None
         self._frame: MapFrame | None = None
+        self._own_mask = np.zeros(0, dtype=bool)  # per catalog index: one of our nodes?
         self._shut_down = False
 
         self.info = QLabel("")
@@ -124,7 +126,9 @@ class MapView(QWidget):
         self.coast.setZValue(1)
         self.station_circles = pg.PlotDataItem(connect="finite")
         self.station_circles.setZValue(2)
-        self.catalog = pg.ScatterPlotItem(pxMode=True, size=CATALOG_SIZE_PX, pen=None, symbol="o")
+        # The background catalog (up to ~16,000 objects) is drawn as zero-length segments with a
+        # square-capped cosmetic pen: one QPainterPath, 2-3x cheaper per frame than a scatter item.
+        self.catalog = pg.PlotCurveItem(connect="pairs")
         self.catalog.setZValue(3)
         self.nodes = pg.ScatterPlotItem(pxMode=True, size=NODE_SIZE_PX, symbol="o")
         self.nodes.setZValue(4)
@@ -152,7 +156,9 @@ class MapView(QWidget):
             plot.getAxis(axis).setPen(theme.colour("grid"))
             plot.getAxis(axis).setTextPen(theme.colour("foreground"))
         self.coast.setPen(pg.mkPen(theme.colour("coast"), width=1))
-        self.catalog.setBrush(pg.mkBrush(theme.colour("catalog")))
+        catalog_pen = pg.mkPen(theme.colour("catalog"), width=CATALOG_SIZE_PX)
+        catalog_pen.setCapStyle(Qt.PenCapStyle.SquareCap)
+        self.catalog.setPen(catalog_pen)
         self.nodes.setBrush(pg.mkBrush(theme.colour("node")))
         self.nodes.setPen(pg.mkPen(theme.colour("background"), width=1))
         self.selected_marker.setBrush(pg.mkBrush(None))
@@ -176,6 +182,7 @@ class MapView(QWidget):
     def set_scene(self, scene: Scene) -> None:
         """Hand a new catalog to the worker (building it takes a moment for 16,000 objects)."""
         self._scene = scene
+        self._own_mask = np.array([e.norad_id in scene.own_norad_ids for e in scene.elements], dtype=bool)
         self._generation += 1
         self._frame = None
         self.load_scene.emit(self._generation, scene.elements, scene.stations)
@@ -223,21 +230,21 @@ class MapView(QWidget):
 
     def _apply_frame(self, frame: MapFrame) -> None:
         self._busy = False
+        if self._pending is not None:  # the worker computes the next frame while this one is drawn
+            moment, self._pending = self._pending, None
+            self.show_time(moment)
         if frame.generation == self._generation and not self._shut_down:
             self._frame = frame
             self._draw(frame)
             self.frame_applied.emit(frame)
-        if self._pending is not None:
-            moment, self._pending = self._pending, None
-            self.show_time(moment)
 
     def _draw(self, frame: MapFrame) -> None:
         scene = self._scene
         assert scene is not None
-        own = np.array(
-            [scene.elements[i].norad_id in scene.own_norad_ids for i in frame.shown_index], dtype=bool
-        )
-        self.catalog.setData(x=frame.longitude_deg[~own], y=frame.latitude_deg[~own])
+        own = self._own_mask[frame.shown_index]
+        x = np.repeat(frame.longitude_deg[~own], 2)
+        x[1::2] += CATALOG_SEGMENT_DEG
+        self.catalog.setData(x, np.repeat(frame.latitude_deg[~own], 2))
         self.nodes.setData(x=frame.longitude_deg[own], y=frame.latitude_deg[own])
         self._apply_night(frame)
         self.track_past.setData(frame.track_past[1], frame.track_past[0])

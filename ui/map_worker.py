@@ -58,7 +58,8 @@ class MapFrame:
     track_future: tuple[FloatArray, FloatArray] = field(default=(np.empty(0), np.empty(0)))
     footprint: tuple[FloatArray, FloatArray] = field(default=(np.empty(0), np.empty(0)))
     station_circles: tuple[FloatArray, FloatArray] = field(default=(np.empty(0), np.empty(0)))
-    compute_s: float = 0.0
+    compute_s: float = 0.0  # wall time in the worker
+    compute_cpu_s: float = 0.0  # the worker thread's CPU time (unaffected by other load)
 
 
 def night_alpha(moment: datetime) -> tuple[FloatArray, tuple[float, float]]:
@@ -112,7 +113,7 @@ class MapWorker(QObject):
         self.computed.emit(frame)
 
     def frame(self, request: MapRequest) -> MapFrame:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         points = self._positions.at(request.moment)
         shown = np.flatnonzero(np.isfinite(points.latitude_deg))
         alpha, subsolar = night_alpha(request.moment)
@@ -153,6 +154,7 @@ class MapWorker(QObject):
             selected_index=selected_index,
             selected=selected,
             compute_s=time.perf_counter() - started,
+            compute_cpu_s=time.thread_time() - started_cpu,
             **extras,
         )
 

@@ -4,7 +4,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from groundstation.app_settings import AppSettings
-from groundstation.scene import load_scene
+from groundstation.scene import Scene, load_scene
 from groundstation.world_map import CatalogPositions
 from tests.ui.conftest import T0
 from ui.map_view import MapView, load_coastlines
@@ -42,6 +42,22 @@ def test_frame_shows_every_object_where_the_core_puts_it(qtbot):
     row, col = int(90 + lat), int((lon + 180) % 360)
     assert frame.night_alpha[row, col] == 0.0
     assert frame.night_alpha[179 - row, (col + 180) % 360] == 1.0
+    view.shutdown()
+
+
+def test_objects_not_ours_are_drawn_as_the_background_catalog(qtbot):
+    view, _selection, scene = make_map(qtbot)
+    ours = frozenset(e.norad_id for e in scene.elements[:6])
+    view.set_scene(Scene("mixed", scene.elements, scene.stations, ours))
+    with qtbot.waitSignal(view.frame_applied, timeout=10_000) as blocker:
+        view.show_time(T0)
+    frame = blocker.args[0]
+    assert len(view.nodes.getData()[0]) == 6
+    x, y = view.catalog.getData()
+    assert len(x) == 2 * (len(scene.elements) - 6)  # each dot is a zero-length segment
+    background = np.isin(frame.shown_index, np.arange(6, len(scene.elements)))
+    np.testing.assert_allclose(np.sort(x[::2]), np.sort(frame.longitude_deg[background]))
+    np.testing.assert_allclose(np.sort(y[::2]), np.sort(frame.latitude_deg[background]))
     view.shutdown()
 
 
