@@ -291,6 +291,21 @@ def _slice(soft: _Soft, slicer: Slicer) -> list[DecodedFrame]:
     return found
 
 
+def soft_levels(samples: npt.ArrayLike, sample_rate_hz: float, baud: float = BAUD_9600,
+                filter_noise: float = 0.5) -> tuple[npt.NDArray[np.float64], FloatArray]:
+    """(sample position, filtered value) at each recovered bit instant: the slicer's input.
+
+    Positive values are line level 1. For bit-error-rate measurement and diagnostics.
+    """
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    sps = sample_rate_hz / baud
+    dc_width = int(_DC_WINDOW_BITS * sps)
+    x = x - (_moving_sum(x, dc_width) / dc_width).astype(np.float32)
+    y = np.convolve(x, mmse_filter(sample_rate_hz, baud, filter_noise), mode="same").astype(np.float32)
+    soft = _soft_bits(y, _clock(y, sps), 0.0)
+    return soft.positions, soft.values
+
+
 def demodulate_block(samples: npt.ArrayLike, sample_rate_hz: float, baud: float = BAUD_9600,
                      slicers: Sequence[Slicer] = DEFAULT_SLICERS) -> list[DecodedFrame]:
     """Every frame in one block of audio (batch form; `G3ruhDemodulator` streams)."""
@@ -338,21 +353,21 @@ class OverlapDecoder:
     the end of the data (so its clock and filters saw both sides); `flush` reports the rest.
     """
 
-    def __init__(self, decode: Callable[[FloatArray], list[DecodedFrame]], *, history: int, guard: int,
+    def __init__(self, decode: Callable[[npt.NDArray[Any]], list[DecodedFrame]], *, history: int, guard: int,
                  chunk: int, tolerance: int) -> None:
         self._decode = decode
         self._history = history
         self._guard = guard
         self._chunk = chunk
         self._tolerance = tolerance
-        self._buf: list[FloatArray] = []
+        self._buf: list[npt.NDArray[Any]] = []
         self._buf_len = 0
         self._buf_start = 0  # absolute index of the first buffered sample
         self._final_until = 0  # frames ending before this were already reported
         self._pending = 0  # samples since the last run
         self._recent: list[DecodedFrame] = []
 
-    def process(self, samples: FloatArray) -> list[DecodedFrame]:
+    def process(self, samples: npt.NDArray[Any]) -> list[DecodedFrame]:
         if samples.size:
             self._buf.append(samples)
             self._buf_len += samples.size
