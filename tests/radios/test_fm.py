@@ -54,7 +54,8 @@ def test_fm_frequency_follows_the_baseband_and_phase_is_continuous():
 def test_frames_decode_through_offset_doppler_and_clock_error(rate, offset_hz, ramp_hz_s, ppm):
     iq = padded(G3ruhIqModulator(sample_rate_hz=rate).modulate(FRAMES), rate)
     config = ChannelConfig(sample_rate_hz=rate, ebn0_db=15.0, bit_rate_bps=9600.0, seed=3,
-                           carrier_offset_hz=offset_hz, doppler_rate_hz_s=ramp_hz_s, sample_rate_offset_ppm=ppm)
+                           carrier_offset_hz=offset_hz, doppler_rate_hz_s=ramp_hz_s,
+                           sample_rate_offset_ppm=ppm)
     got = demodulate_iq(through(config, iq), rate, slicers=SINGLE_SLICER)
     assert [f.frame() for f in got] == FRAMES
 
