@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from groundstation.clock import Clock
 from groundstation.storage import Database, from_us, migrate, open_database, to_us
+from groundstation.storage.database import applied_versions
 from groundstation.telemetry import schema
 from groundstation.telemetry.decoder import DecodedBatch, DecodeResult
 from groundstation.telemetry.frames import TelemetryFrame
@@ -133,6 +134,13 @@ def _bulk_insert(
 class UnknownNameError(KeyError):
     """A node or parameter the archive has never seen."""
 
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ArchiveError(Exception):
+    """The target is not a usable telemetry archive (missing, not a database, wrong schema)."""
+
 
 class TelemetryArchive:
     """Raw frames and decoded parameters; open with `TelemetryArchive.open(path_or_url, clock)`."""
@@ -147,6 +155,30 @@ class TelemetryArchive:
         """Open the archive at a SQLite path or a database URL, creating/migrating its schema."""
         db = open_database(target, create=create)
         migrate(db, schema.MIGRATIONS, clock.now())
+        return cls(db)
+
+    @classmethod
+    def open_existing(cls, target: str | Path) -> TelemetryArchive:
+        """Open an archive that must already exist, creating and migrating nothing (for readers)."""
+        try:
+            db = open_database(target, create=False)
+        except FileNotFoundError:
+            raise ArchiveError(f"no such archive: {target}") from None
+        try:
+            versions = applied_versions(db)
+        except sa.exc.DatabaseError as exc:
+            db.close()
+            raise ArchiveError(f"{target}: not a readable database ({str(exc.orig).strip()})") from None
+        latest = max(m.version for m in schema.MIGRATIONS)
+        found = versions.get(schema.COMPONENT)
+        if found is None or found > latest:
+            db.close()
+            what = (
+                "not a telemetry archive"
+                if found is None
+                else f"archive schema v{found} is newer than v{latest}"
+            )
+            raise ArchiveError(f"{target}: {what}")
         return cls(db)
 
     def close(self) -> None:

@@ -1,0 +1,138 @@
+"""`groundstation telemetry query|export`: read the telemetry archive from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from groundstation.errors import InputError
+from groundstation.storage import from_us
+from groundstation.telemetry.archive import ArchiveError, ParameterSeries, TelemetryArchive, UnknownNameError
+
+
+def parse_time(text: str, option: str) -> datetime:
+    """ISO 8601; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: not an ISO 8601 time: {text!r}") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("telemetry", help="query and export the telemetry archive")
+    commands = parser.add_subparsers(title="telemetry commands", metavar="COMMAND", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", required=True, help="archive: SQLite file or database URL")
+        p.add_argument("--since", help="ISO 8601 start (inclusive; UTC when no zone)")
+        p.add_argument("--until", help="ISO 8601 end (exclusive)")
+
+    query = commands.add_parser("query", help="one parameter of one node over time")
+    common(query)
+    query.add_argument("--node", required=True)
+    query.add_argument("--parameter", required=True)
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.set_defaults(handler=run_query)
+
+    export = commands.add_parser("export", help="samples (or raw frames) as CSV")
+    common(export)
+    export.add_argument("--node")
+    export.add_argument("--parameter")
+    export.add_argument("--frames", action="store_true", help="export raw frames (hex) instead of samples")
+    export.add_argument("--out", default="-", help="output CSV file (default: stdout)")
+    export.set_defaults(handler=run_export)
+
+
+@contextmanager
+def _archive(target: str) -> Iterator[TelemetryArchive]:
+    try:
+        archive = TelemetryArchive.open_existing(target)
+    except ArchiveError as exc:
+        raise InputError(f"--db: {exc}") from None
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
+    since = parse_time(args.since, "--since") if args.since else None
+    until = parse_time(args.until, "--until") if args.until else None
+    if since and until and until <= since:
+        raise InputError(f"--until: {args.until} is not after --since {args.since}")
+    return since, until
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def write_series(series: ParameterSeries, fmt: str, out: TextIO) -> None:
+    times = [from_us(int(t)).isoformat() for t in series.time_us]
+    if fmt == "json":
+        samples = [
+            {"time": t, "raw": _number(float(r)), "eng": _number(float(e)), "text": x}
+            for t, r, e, x in zip(times, series.raw, series.eng, series.text, strict=True)
+        ]
+        doc = {"node": series.node, "parameter": series.parameter, "unit": series.unit, "samples": samples}
+        json.dump(doc, out, indent=1)
+        out.write("\n")
+    elif fmt == "csv":
+        out.write("time_utc,raw_value,eng_value,text,unit\n")
+        for t, r, e, x in zip(times, series.raw, series.eng, series.text, strict=True):
+            out.write(f"{t},{float(r)!r},{float(e)!r},{x or ''},{series.unit}\n")
+    else:
+        unit = f" [{series.unit}]" if series.unit else ""
+        out.write(f"{series.node} {series.parameter}{unit}: {len(series)} samples\n")
+        out.write(f"{'time (UTC)':<32}  {'value':>16}  {'raw':>16}\n")
+        for t, r, e, x in zip(times, series.raw, series.eng, series.text, strict=True):
+            out.write(f"{t:<32}  {x if x is not None else f'{e:.6g}':>16}  {float(r):>16.10g}\n")
+
+
+def run_query(args: argparse.Namespace) -> int:
+    since, until = _window(args)
+    with _archive(args.db) as archive:
+        try:
+            series = archive.query_parameter(args.node, args.parameter, since, until)
+        except UnknownNameError as exc:
+            known = archive.node_names() if str(exc).startswith("unknown node") else archive.parameter_names()
+            option = "--node" if str(exc).startswith("unknown node") else "--parameter"
+            raise InputError(f"{option}: {exc} (known: {', '.join(known) or 'none'})") from None
+    write_series(series, args.format, sys.stdout)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    since, until = _window(args)
+    with _archive(args.db) as archive:
+        if args.node and args.node not in archive.node_names():
+            raise InputError(f"--node: unknown node {args.node!r}")
+        if args.parameter and args.parameter not in archive.parameter_names():
+            raise InputError(f"--parameter: unknown parameter {args.parameter!r}")
+        if args.out == "-":
+            _export(archive, args, since, until, sys.stdout)
+            return 0
+        path = Path(args.out)
+        if not path.parent.is_dir():
+            raise InputError(f"--out: no such folder: {path.parent}")
+        with path.open("w", encoding="utf-8", newline="") as out:
+            count = _export(archive, args, since, until, out)
+        print(f"wrote {count} rows to {path}", file=sys.stderr)
+    return 0
+
+
+def _export(archive: TelemetryArchive, args: argparse.Namespace, since: datetime | None,
+            until: datetime | None, out: TextIO) -> int:
+    if args.frames:
+        if args.parameter:
+            raise InputError("--parameter: not with --frames (frames hold every parameter)")
+        return archive.export_frames_csv(out, node=args.node, since=since, until=until)
+    return archive.export_samples_csv(out, node=args.node, parameter=args.parameter, since=since, until=until)
