@@ -55,19 +55,17 @@ frames = sa.Table(
 samples = sa.Table(
     "tm_samples",
     metadata,
-    sa.Column("node_id", sa.Integer, nullable=False),
-    sa.Column("parameter_id", sa.Integer, nullable=False),
-    sa.Column("time_us", sa.BigInteger, nullable=False),
+    sa.Column("node_id", sa.Integer, primary_key=True),
+    sa.Column("parameter_id", sa.Integer, primary_key=True),
+    sa.Column("time_us", sa.BigInteger, primary_key=True),
+    sa.Column("frame_id", sa.BigInteger, primary_key=True),
     # Nullable: SQLite stores a NaN (a float sensor's own NaN) as NULL; read back as NaN.
     sa.Column("raw_value", sa.Float(53), nullable=True),
     sa.Column("eng_value", sa.Float(53), nullable=True),
     sa.Column("eng_text", sa.String(64), nullable=True),
-    sa.Column("frame_id", sa.BigInteger, nullable=True),
-    # Covering index: a parameter's history is one range scan, without touching the table.
-    sa.Index(
-        "ix_tm_samples_series", "node_id", "parameter_id", "time_us", "eng_value", "raw_value", "eng_text"
-    ),
-    sa.Index("ix_tm_samples_time", "time_us"),
+    # SQLite: one B-tree clustered on (node, parameter, time): a parameter's history is one range
+    # scan and each sample costs a single B-tree insert (no rowid table plus covering index).
+    sqlite_with_rowid=False,
 )
 
 alarms = sa.Table(

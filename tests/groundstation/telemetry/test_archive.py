@@ -52,6 +52,7 @@ def test_round_trip(
         assert archive.node_names() == ["node-1", "node-2"]
         assert "battery_voltage" in archive.parameter_names()
         stored = archive.frames("node-2")
+        assert [f.id for f in stored] == list(receipt.frame_ids[50:])
         assert len(stored) == 50
         assert stored[0].data == frames[50].data
         assert (stored[0].station, stored[0].snr_db, stored[0].decoder) == ("gs-test", 12.5, "g3ruh-9600")
