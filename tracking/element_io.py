@@ -20,6 +20,7 @@ from tracking.elements import Elements
 from tracking.omm import OMM_KEYS, REQUIRED_KEYS, OmmFieldError, elements_from_omm, omm_record
 from tracking.tle import TleLineError, format_tle, parse_tle
 
+# Formats we write; the reader also recognises "tle-json" (SatNOGS DB's JSON: tle0/tle1/tle2 objects).
 FORMATS: tuple[str, ...] = ("tle", "3le", "omm-csv", "omm-json", "omm-xml")
 _WHITESPACE = re.compile(r"\s*")
 
@@ -94,6 +95,11 @@ def parse_elements(text: str, source: str, *, verify_checksum: bool = True) -> E
     return _read_tle(text, source, verify_checksum)
 
 
+def _strip_zero(name_line: str) -> str:
+    # Space-Track's and SatNOGS' 3LE prefix names with "0 ".
+    return (name_line[2:] if name_line.startswith("0 ") else name_line).strip()
+
+
 def _read_tle(text: str, source: str, verify_checksum: bool) -> ElementsReadResult:
     elements: list[Elements] = []
     starts: list[int] = []
@@ -129,8 +135,7 @@ def _read_tle(text: str, source: str, verify_checksum: bool) -> ElementsReadResu
         else:
             if name is not None:
                 rejected.append(Rejection(source, name_line, f"name line {name!r} without TLE lines"))
-            # Space-Track's 3LE prefixes names with "0 ".
-            name = (line[2:] if line.startswith("0 ") else line).strip()
+            name = _strip_zero(line)
             name_line = i + 1
         i += 1
     if name is not None:
@@ -180,10 +185,23 @@ def _read_json(text: str, source: str) -> ElementsReadResult:
         counted_to = position
         return line
 
+    tle_objects = [0]
+
     def take(record: object, position: int) -> None:
         at = line_at(position)
         if not isinstance(record, dict):
             rejected.append(Rejection(source, at, f"expected an OMM object, got {type(record).__name__}"))
+            return
+        if "tle1" in record and "tle2" in record:  # SatNOGS DB's JSON: {"tle0", "tle1", "tle2", ...}
+            tle_objects[0] += 1
+            name = str(record.get("tle0") or "").strip()
+            try:
+                elements.append(
+                    parse_tle(str(record["tle1"]).rstrip(), str(record["tle2"]).rstrip(), _strip_zero(name))
+                )
+                starts.append(at)
+            except TleLineError as exc:
+                rejected.append(Rejection(source, at, f"tle{exc.line_index + 1}: {exc}"))
             return
         try:
             elements.append(elements_from_omm(record))
@@ -223,7 +241,8 @@ def _read_json(text: str, source: str) -> ElementsReadResult:
     except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
         reason = str(exc).split(";")[0]
         rejected.append(Rejection(source, line_at(position), f"invalid JSON ({reason}); the rest is skipped"))
-    return ElementsReadResult(tuple(elements), tuple(rejected), "omm-json", source, tuple(starts))
+    kind = "tle-json" if tle_objects[0] and tle_objects[0] == len(elements) + len(rejected) else "omm-json"
+    return ElementsReadResult(tuple(elements), tuple(rejected), kind, source, tuple(starts))
 
 
 class _XmlRefusedError(Exception):

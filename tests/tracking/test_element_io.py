@@ -132,6 +132,19 @@ def test_omm_json_numbers_read_as_sgp4_omm_reads_their_text():
         _assert_same_orbit(ours.to_satrec(), reference, SAME_POSITION_KM)
 
 
+def test_satnogs_json_tles_read_as_the_same_lines_in_3le():
+    result = read_elements(ELEMENTS / "satnogs-tle-sample.json")
+    assert result.format == "tle-json"
+    assert result.rejected == ()
+    by_id = {e.norad_id: e for e in read_elements(TLE_3LE).elements}
+    assert list(result.elements) == [by_id[25544], by_id[33591]]
+    text = (ELEMENTS / "satnogs-tle-sample.json").read_text()
+    broken = parse_elements(text.replace("15.49908296506721", "15.49908296506720"), "satnogs.json")
+    assert [str(r) for r in broken.rejected] == [
+        "satnogs.json:2: tle2: bad checksum (line says 0, computed 1)"
+    ]
+
+
 def test_csv_and_xml_from_celestrak_hold_the_same_records():
     assert read_elements(OMM_CSV).elements == read_elements(OMM_XML).elements
 
