@@ -146,8 +146,11 @@ def _read_tle(text: str, source: str, verify_checksum: bool) -> ElementsReadResu
 
 
 def _read_csv(text: str, source: str) -> ElementsReadResult:
-    reader = csv.reader(io.StringIO(text))
-    header = [key.strip().lstrip("\ufeff") for key in next(reader)]
+    reader = csv.reader(io.StringIO(text, newline=None))
+    try:
+        header = [key.strip().lstrip("\ufeff") for key in next(reader)]
+    except csv.Error as exc:
+        raise ElementsFileError(f"{source}:1: bad OMM CSV header ({exc})") from None
     missing = [key for key in REQUIRED_KEYS if key not in header]
     if missing:
         raise ElementsFileError(f"{source}:1: OMM CSV header lacks {', '.join(missing)}")
@@ -155,7 +158,14 @@ def _read_csv(text: str, source: str) -> ElementsReadResult:
     elements: list[Elements] = []
     starts: list[int] = []
     rejected: list[Rejection] = []
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rejected.append(Rejection(source, reader.line_num, f"bad CSV row ({exc})"))
+            continue
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != width:
