@@ -22,16 +22,16 @@ def build_main_window(
     """The window on the saved settings (the demo when there are none), driven by `clock` (real time
     by default); with `remember_layout` it opens in the saved layout and saves it on close. Raises
     InputError on bad settings. Needs a QApplication."""
-    demo = False
+    demo = from_file = False
     if settings is None:
         loaded = load_settings()
-        demo = loaded is None
+        demo, from_file = loaded is None, loaded is not None
         settings = AppSettings.demo() if loaded is None else loaded
     controller = ClockController(clock)
-    if demo:  # first start: the demo alone, nothing from the network sources
-        scene = load_scene(settings, controller.now())
-    else:
+    if from_file:  # the operator's setup: their network sources' cached elements too
         scene = load_scene(settings, controller.now(), load_sources(), element_cache())
+    else:  # first start (the demo alone) or settings handed in by the caller
+        scene = load_scene(settings, controller.now())
     if remember_layout:
         window = MainWindow(settings, scene, controller, load_layout(), save_layout)
     else:

@@ -45,3 +45,24 @@ def test_first_start_opens_on_the_demo(qtbot, isolated_dirs, sim_clock):
     assert any("showing the built-in demo" in line for line in window.event_log.lines())
     assert window.scene.own_norad_ids
     window.close()
+
+
+def test_the_operators_settings_file_brings_element_files_and_cached_sources(qtbot, isolated_dirs, sim_clock):
+    catalog = isolated_dirs / "catalog.tle"
+    catalog.write_text(
+        "ISS (ZARYA)\n"
+        "1 25544U 98067A   08264.51782528 -.00002182  00000-0 -11606-4 0  2927\n"
+        "2 25544  51.6416 247.4627 0006703 130.5360 325.0288 15.72125391563537\n"
+    )
+    settings = isolated_dirs / "config" / "settings.toml"
+    settings.write_text(
+        f'element_files = ["{catalog}"]\n[[stations]]\nname = "Home"\nlatitude_deg = 48\nlongitude_deg = 11\n'
+    )
+    window = build_main_window(sim_clock)
+    qtbot.addWidget(window)
+    assert [e.norad_id for e in window.scene.elements] == [25544]
+    assert window.selection.station == "Home"
+    lines = window.event_log.lines()
+    assert not any("built-in demo" in line for line in lines)
+    assert any("WARNING" in line and "nothing cached yet" in line for line in lines)
+    window.close()
