@@ -12,9 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from groundstation.clock import SystemClock
 from groundstation.errors import InputError
 from groundstation.storage import from_us
-from groundstation.telemetry.archive import ArchiveError, ParameterSeries, TelemetryArchive, UnknownNameError
+from groundstation.telemetry.archive import (
+    ArchiveError,
+    ParameterSeries,
+    RetentionPolicy,
+    TelemetryArchive,
+    UnknownNameError,
+)
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -49,6 +56,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument("--frames", action="store_true", help="export raw frames (hex) instead of samples")
     export.add_argument("--out", default="-", help="output CSV file (default: stdout)")
     export.set_defaults(handler=run_export)
+
+    prune = commands.add_parser("prune", help="retention: delete what is older than N days, per table")
+    prune.add_argument("--db", required=True, help="archive: SQLite file or database URL")
+    prune.add_argument("--frames-days", type=float, help="keep raw frames this many days")
+    prune.add_argument("--samples-days", type=float, help="keep decoded samples this many days")
+    prune.add_argument("--alarms-days", type=float, help="keep closed alarms this many days")
+    prune.set_defaults(handler=run_prune)
 
 
 @contextmanager
@@ -129,10 +143,33 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(archive: TelemetryArchive, args: argparse.Namespace, since: datetime | None,
-            until: datetime | None, out: TextIO) -> int:
+def _export(
+    archive: TelemetryArchive,
+    args: argparse.Namespace,
+    since: datetime | None,
+    until: datetime | None,
+    out: TextIO,
+) -> int:
     if args.frames:
         if args.parameter:
             raise InputError("--parameter: not with --frames (frames hold every parameter)")
         return archive.export_frames_csv(out, node=args.node, since=since, until=until)
     return archive.export_samples_csv(out, node=args.node, parameter=args.parameter, since=since, until=until)
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    days = {"frames": args.frames_days, "samples": args.samples_days, "alarms": args.alarms_days}
+    if all(v is None for v in days.values()):
+        raise InputError("prune: give at least one of --frames-days, --samples-days, --alarms-days")
+    for name, value in days.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise InputError(f"--{name}-days: must be > 0, got {value:g}")
+    policy = RetentionPolicy(frames_days=args.frames_days, samples_days=args.samples_days,
+                             closed_alarms_days=args.alarms_days)
+    with _archive(args.db) as archive:
+        report = archive.apply_retention(policy, SystemClock().now())
+    print(
+        f"deleted {report.frames_deleted} frames, {report.samples_deleted} samples, "
+        f"{report.alarms_deleted} closed alarms"
+    )
+    return 0

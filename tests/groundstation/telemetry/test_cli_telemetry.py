@@ -7,7 +7,7 @@ import io
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -164,3 +164,25 @@ def test_the_installed_command_runs(db: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 7
+
+
+def test_prune_applies_retention_per_table(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    dictionary: TelemetryDictionary,
+    health_frame: FrameFactory,
+) -> None:
+    # Frames stamped relative to the real now: prune uses the system clock, as an operator would.
+    now = datetime.now(UTC)
+    path = tmp_path / "old.db"
+    frames = [health_frame("node-1", at=now - timedelta(days=d)) for d in (1, 10, 100)]
+    with TelemetryArchive.open(path, SimulatedClock(now, speed=0)) as archive:
+        archive.write(TelemetryDecoder(dictionary).decode(frames))
+    code, out, _ = run(capsys, "prune", "--db", str(path), "--frames-days", "5", "--samples-days", "50")
+    assert code == 0
+    assert out.strip() == "deleted 2 frames, 20 samples, 0 closed alarms"
+    code, _, err = run(capsys, "prune", "--db", str(path), "--samples-days", "-3")
+    assert (code, err.strip()) == (BAD_INPUT, "groundstation: error: --samples-days: must be > 0, got -3")
+    code, _, err = run(capsys, "prune", "--db", str(path))
+    assert code == BAD_INPUT
+    assert "give at least one of" in err

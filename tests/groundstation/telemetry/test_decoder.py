@@ -6,16 +6,19 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spacepackets.ccsds.spacepacket import PacketType, SpacePacket, SpacePacketHeader
 
 from groundstation.telemetry.decoder import TelemetryDecoder
-from groundstation.telemetry.dictionary import TableCalibration, TelemetryDictionary
+from groundstation.telemetry.dictionary import TableCalibration, TelemetryDictionary, demo_dictionary
 from groundstation.telemetry.frames import FrameError, TelemetryFrame
 from tests.groundstation.telemetry.conftest import T0, FrameFactory, reception
 from tests.groundstation.telemetry.packets import HealthValues, pack_health
 
 EXACT = 1e-12
 F32_RELATIVE = 1e-7  # float32 keeps ~7 significant digits
+DEMO = demo_dictionary()
 
 
 def space_packet(apid: int, data: bytes, seq_count: int = 5) -> bytes:
@@ -148,3 +151,55 @@ def test_unknown_apid_and_short_frames_are_rejected_not_dropped(dictionary: Tele
 def test_malformed_space_packets(packet: bytes, message: str) -> None:
     with pytest.raises(FrameError, match=message):
         TelemetryFrame.from_space_packet("n", packet, reception(T0))
+
+
+def _ints(bits: int, signed: bool) -> st.SearchStrategy[int]:
+    return st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else st.integers(0, 2**bits - 1)
+
+
+health_values = st.builds(
+    HealthValues,
+    uptime_s=_ints(32, False),
+    battery_mv=_ints(16, False),
+    soc_half_pct=_ints(8, False),
+    mode=st.integers(0, 4),
+    obc_centi_c=_ints(16, True),
+    battery_centi_c=_ints(16, True),
+    radio_adc=_ints(16, False),
+    panel_centi_c=_ints(16, True),
+    storage_used_kib=_ints(32, False),
+    storage_free_kib=_ints(32, False),
+    commands_accepted=_ints(16, False),
+    commands_rejected=_ints(16, False),
+    roster_epoch=_ints(32, False),
+    last_sequence=_ints(52, False),
+    rejection_reason=st.integers(0, 9),
+    flags=_ints(8, False),
+    rssi_deci_dbm=_ints(16, True),
+    solar_current_a=st.floats(-1e6, 1e6, width=32),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(health_values, min_size=1, max_size=20))
+def test_any_packed_values_decode_back(values: list[HealthValues]) -> None:
+    decoder = TelemetryDecoder(DEMO)
+    frames = [TelemetryFrame("n", 0x101, pack_health(v), reception(T0)) for v in values]
+    (batch,) = decoder.decode(frames).batches
+    expected_raw = {
+        "uptime": [v.uptime_s for v in values],
+        "battery_voltage": [v.battery_mv for v in values],
+        "obc_temperature": [v.obc_centi_c for v in values],
+        "storage_free": [v.storage_free_kib for v in values],
+        "last_accepted_sequence": [v.last_sequence for v in values],
+        "uplink_rssi": [v.rssi_deci_dbm for v in values],
+        "adcs_state": [(v.flags >> 2) & 0b11 for v in values],
+        "heater_on": [(v.flags >> 1) & 1 for v in values],
+    }
+    for name, raws in expected_raw.items():
+        assert batch.column(name).raw.tolist() == raws, name
+    assert batch.column("battery_soc").eng.tolist() == [v.soc_half_pct * 0.5 for v in values]
+    assert batch.column("solar_current").eng.tolist() == [v.solar_current_a for v in values]
+    assert batch.column("mode").text == tuple(
+        ("safe", "nominal", "payload", "low_power", "detumble")[v.mode] for v in values
+    )
