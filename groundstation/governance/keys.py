@@ -7,6 +7,7 @@ ML-DSA first, both under the same passphrase.
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,7 @@ class PublicKey:
                 f"got {len(self.raw)}"
             )
 
-    @property
+    @functools.cached_property
     def key_id(self) -> bytes:
         """SHA-256 of the SubjectPublicKeyInfo DER."""
         return key_id(self.algorithm, self.raw)

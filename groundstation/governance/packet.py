@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import struct
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -39,6 +40,7 @@ MAX_PACKET_BYTES = 65_536
 MAX_PAYLOAD_BYTES = 16_384
 MAX_SIGNATURES = 255
 _FIXED_HEADER_BYTES = 37
+_FIXED_HEADER = struct.Struct(">4sBBBBIQQQ")  # everything before the target name
 _MIN_PACKET_BYTES = _FIXED_HEADER_BYTES + 1 + 4 + 1  # target of 1 byte, empty payload, no signatures
 
 
@@ -229,25 +231,29 @@ class Packet:
             raise DecodeError(f"packet is {len(data)} bytes, at most {MAX_PACKET_BYTES}", Reason.OVERSIZED)
         if len(data) < _MIN_PACKET_BYTES:
             raise DecodeError(f"packet is {len(data)} bytes, at least {_MIN_PACKET_BYTES}")
-        reader = wire.Reader(data, "packet")
-        if reader.take(4, "magic") != MAGIC:
+        (
+            magic,
+            version,
+            algorithm_id,
+            payload_type_id,
+            target_kind_id,
+            epoch,
+            sequence,
+            valid_from_s,
+            valid_until_s,
+        ) = _FIXED_HEADER.unpack_from(data)
+        if magic != MAGIC:
             raise DecodeError("packet: bad magic")
-        version = reader.u8("version")
         if version != FORMAT_VERSION:
             raise DecodeError(f"packet: unsupported format version {version}", Reason.UNSUPPORTED_VERSION)
-        algorithm_id = reader.u8("algorithm")
-        payload_type_id = reader.u8("payload type")
-        target_kind_id = reader.u8("target kind")
         try:
             algorithm = Algorithm(algorithm_id)
             payload_type = PayloadType(payload_type_id)
             target_kind = TargetKind(target_kind_id)
         except ValueError as exc:
             raise DecodeError(f"packet: {exc}") from exc
-        epoch = reader.u32("epoch")
-        sequence = reader.u64("sequence")
-        valid_from_s = reader.u64("valid from")
-        valid_until_s = reader.u64("valid until")
+        reader = wire.Reader(data, "packet")
+        reader.take(_FIXED_HEADER.size, "header")
         target_name = reader.short_text("target", wire.IDENTIFIER)
         payload_length = reader.u32("payload length")
         if payload_length > MAX_PAYLOAD_BYTES:
@@ -262,14 +268,18 @@ class Packet:
             )
         approvals = []
         previous = -1
-        for number in range(count):
-            index = reader.u8(f"signer index #{number}")
+        position = reader.position
+        size = algorithm.signature_bytes
+        for _ in range(count):  # lengths already checked: slice directly
+            index = data[position]
             if index == previous:
                 raise DecodeError(f"packet: signer {index} appears twice", Reason.DUPLICATE_SIGNER)
             if index < previous:
                 raise DecodeError(f"packet: signer indices not increasing ({previous} then {index})")
             previous = index
-            approvals.append(Approval(index, reader.take(algorithm.signature_bytes, f"signature #{number}")))
+            approvals.append(Approval(index, bytes(data[position + 1 : position + 1 + size])))
+            position += 1 + size
+        reader.take(expected, "signatures")
         reader.finish()
         try:
             header = Header(
@@ -284,6 +294,10 @@ class Packet:
             packet = cls(header, payload, tuple(approvals))
         except ValueError as exc:
             raise DecodeError(f"packet: {exc}") from exc
-        if packet.encode() != bytes(data):  # canonical by construction; checked anyway
+        # Canonical by construction (payload and signatures are taken verbatim); the header,
+        # the one part rebuilt from parsed values, is checked against the input anyway.
+        header_end = _FIXED_HEADER_BYTES + len(target_name.encode("utf-8"))
+        if header.encode() != bytes(data[:header_end]):
             raise DecodeError("packet: not canonical")
+        packet.__dict__["signed_bytes"] = bytes(data[: header_end + 4 + payload_length])
         return packet

@@ -105,12 +105,24 @@ class StateStore:
         self.directory = Path(directory)
         self.node = node
         self._thread_lock = threading.Lock()
+        self._cached: tuple[tuple[int, int, int], NodeState] | None = None
 
     @property
     def path(self) -> Path:
         return self.directory / STATE_FILE
 
     def load(self) -> NodeState:
+        # Parsed once per version of the file: a save renames a new file in, so the identity
+        # (inode, size, mtime) changes whenever the content does, whichever process wrote it.
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return NodeState(self.node)
+        except OSError as exc:
+            raise StateError(f"{self.path}: {exc.strerror}") from exc
+        identity = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if self._cached is not None and self._cached[0] == identity:
+            return self._cached[1]
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -120,6 +132,7 @@ class StateStore:
         state = NodeState.from_json(text)
         if state.node != self.node:
             raise StateError(f"{self.path} belongs to node {state.node!r}, not {self.node!r}")
+        self._cached = (identity, state)
         return state
 
     def save(self, state: NodeState) -> None:
