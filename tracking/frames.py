@@ -60,7 +60,7 @@ def julian_date_split(posix_s: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 @functools.cache
 def _timescale() -> Any:
-    from skyfield.api import load  # noqa: PLC0415 - heavy import, only when UT1 is first needed
+    from skyfield.api import load
 
     return load.timescale(builtin=True)
 
@@ -82,11 +82,20 @@ def gmst82_rad(posix_s: FloatArray) -> tuple[FloatArray, FloatArray]:
     days = np.floor(ut1_s / SECONDS_PER_DAY)
     day_fraction = (ut1_s - days * SECONDS_PER_DAY) / SECONDS_PER_DAY
     centuries = ((JD_POSIX_EPOCH - _JD_J2000) + days + day_fraction) / 36525.0
-    gmst_s_at_0h = 67310.54841 + (_SECONDS_PER_CENTURY_OF_GMST + (0.093104 - 6.2e-6 * centuries) * centuries) * centuries
+    gmst_s_at_0h = (
+        67310.54841 + (_SECONDS_PER_CENTURY_OF_GMST + (0.093104 - 6.2e-6 * centuries) * centuries) * centuries
+    )
     # JD of UT1 midnight ends in .5, so the day fraction since the JD epoch is (fraction + 0.5).
     turns = (day_fraction + 0.5 + gmst_s_at_0h / SECONDS_PER_DAY) % 1.0
-    rate = (1.0 + (_SECONDS_PER_CENTURY_OF_GMST + (2 * 0.093104 - 3 * 6.2e-6 * centuries) * centuries)
-            / (SECONDS_PER_DAY * 36525.0)) * (2.0 * math.pi) / SECONDS_PER_DAY
+    rate = (
+        (
+            1.0
+            + (_SECONDS_PER_CENTURY_OF_GMST + (2 * 0.093104 - 3 * 6.2e-6 * centuries) * centuries)
+            / (SECONDS_PER_DAY * 36525.0)
+        )
+        * (2.0 * math.pi)
+        / SECONDS_PER_DAY
+    )
     return turns * (2.0 * math.pi), rate
 
 

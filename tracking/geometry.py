@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ _E2 = WGS84_FLATTENING * (2.0 - WGS84_FLATTENING)  # first eccentricity squared
 
 @dataclass(frozen=True)
 class GroundLocation:
-    """A named place on Earth: geodetic (WGS84) latitude and longitude in degrees, altitude above the ellipsoid."""
+    """A named place on Earth: WGS84 geodetic latitude and longitude (deg), height above the ellipsoid."""
 
     name: str
     latitude_deg: float
@@ -38,14 +39,20 @@ class GroundLocation:
         if not -90.0 <= self.latitude_deg <= 90.0:
             raise ValueError(f"{self.name}: latitude_deg must be within [-90, 90], got {self.latitude_deg}")
         if not -180.0 <= self.longitude_deg <= 360.0:
-            raise ValueError(f"{self.name}: longitude_deg must be within [-180, 360], got {self.longitude_deg}")
+            raise ValueError(
+                f"{self.name}: longitude_deg must be within [-180, 360], got {self.longitude_deg}"
+            )
         if not -12_000.0 <= self.altitude_m <= 100_000.0:
-            raise ValueError(f"{self.name}: altitude_m must be within [-12000, 100000], got {self.altitude_m}")
+            raise ValueError(
+                f"{self.name}: altitude_m must be within [-12000, 100000], got {self.altitude_m}"
+            )
 
     def ecef_km(self) -> FloatArray:
         """Earth-fixed position (3,) in km."""
         return geodetic_to_ecef_km(
-            np.float64(self.latitude_deg), np.float64(self.longitude_deg), np.float64(self.altitude_m / 1000.0)
+            np.float64(self.latitude_deg),
+            np.float64(self.longitude_deg),
+            np.float64(self.altitude_m / 1000.0),
         )
 
     def enu_basis(self) -> FloatArray:
@@ -53,7 +60,9 @@ class GroundLocation:
         return enu_basis(np.float64(self.latitude_deg), np.float64(self.longitude_deg))
 
 
-def geodetic_to_ecef_km(latitude_deg: npt.ArrayLike, longitude_deg: npt.ArrayLike, altitude_km: npt.ArrayLike) -> FloatArray:
+def geodetic_to_ecef_km(
+    latitude_deg: npt.ArrayLike, longitude_deg: npt.ArrayLike, altitude_km: npt.ArrayLike
+) -> FloatArray:
     """WGS84 geodetic coordinates to Earth-fixed Cartesian km, shape (..., 3)."""
     lat = np.radians(np.asarray(latitude_deg, dtype=np.float64))
     lon = np.radians(np.asarray(longitude_deg, dtype=np.float64))
@@ -122,9 +131,9 @@ class HorizonMask:
 
     @classmethod
     def from_points(cls, points: Iterable[tuple[float, float]]) -> HorizonMask:
-        """Points in any order, azimuths in any turn (normalised into [0, 360)); repeated azimuths are refused."""
+        """Points in any order, azimuths normalised into [0, 360); repeated azimuths are refused."""
         pairs = sorted((float(az) % 360.0, float(el)) for az, el in points)
-        for (az1, _), (az2, _) in zip(pairs, pairs[1:], strict=False):
+        for (az1, _), (az2, _) in itertools.pairwise(pairs):
             if az1 == az2:
                 raise ValueError(f"horizon mask has two points at azimuth {az1}")
         return cls(tuple(az for az, _ in pairs), tuple(el for _, el in pairs))
@@ -145,7 +154,7 @@ def elevation_from_ground_deg(ground_km: FloatArray, enu: FloatArray, target_km:
     """Elevation (deg) of Earth-fixed `target_km` seen from `ground_km` with basis `enu` (broadcasting)."""
     rho = target_km - ground_km
     up = enu[..., 2, :]
-    return np.degrees(np.arcsin(np.sum(rho * up, axis=-1) / np.linalg.norm(rho, axis=-1)))
+    return np.asarray(np.degrees(np.arcsin(np.sum(rho * up, axis=-1) / np.linalg.norm(rho, axis=-1))))
 
 
 def footprint_circle(
@@ -189,7 +198,9 @@ def footprint_circle(
     # horizon distance plus a margin for the ellipsoid brackets the answer.
     low = np.zeros(points)
     radius = WGS84_EQUATORIAL_RADIUS_KM
-    high = np.full(points, min(math.acos(radius * (1 - WGS84_FLATTENING) / (radius + altitude_km)) + 0.05, math.pi))
+    high = np.full(
+        points, min(math.acos(radius * (1 - WGS84_FLATTENING) / (radius + altitude_km)) + 0.05, math.pi)
+    )
     for _ in range(48):  # 48 halvings of < pi rad: well below a millimetre on the ground
         mid = 0.5 * (low + high)
         above = elevation(mid) >= min_elevation_deg

@@ -75,7 +75,7 @@ def uplink_frequency_hz(carrier_hz: float, range_rate_m_s: npt.ArrayLike) -> Flo
 
 @functools.cache
 def _ephemeris() -> Any:
-    from skyfield.api import Loader  # noqa: PLC0415 - heavy import, only when sunlight is asked
+    from skyfield.api import Loader
 
     # skyfield-data's own path helper warns about its (unused here) IERS file expiring; DE421 runs to 2053.
     folder = importlib.resources.files("skyfield_data") / "data"
@@ -84,7 +84,7 @@ def _ephemeris() -> Any:
 
 def sun_position_teme_km(times_s: FloatArray) -> FloatArray:
     """Geocentric apparent-direction Sun position in TEME, km, shape (T, 3) (JPL DE421 via Skyfield)."""
-    from skyfield.sgp4lib import TEME  # noqa: PLC0415
+    from skyfield.sgp4lib import TEME
 
     t = skyfield_time(times_s)
     eph = _ephemeris()

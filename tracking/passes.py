@@ -47,6 +47,9 @@ _MAX_STEP_S = 7200.0
 _STEP_QUANTUM_S = 30.0  # similar orbits share one grid, hence one SGP4 call
 _STEPS_PER_PERIOD_MIN = 8
 _CHUNK_SATELLITES = 1024
+# Above this decay rate SGP4's own velocities would cost the interpolant more than a couple of metres.
+_DECAY_RATE_LIMIT_KM_S = 1e-5
+_DIFFERENCE_STEP_S = 0.5
 ROOT_TOLERANCE_S = 1e-3
 _MAX_ITERATIONS = 60
 # Orbit-plane wobble (J2 precession, short-period terms) within two steps, on top of Earth's rotation.
@@ -118,10 +121,18 @@ class PassTable:
                 ends_after_window=after,
             )
             for sat, site, aos, tca, los, elevation, aos_az, tca_az, los_az, before, after in zip(
-                self.satellite_index.tolist(), self.station_index.tolist(), self.aos_s.tolist(),
-                self.tca_s.tolist(), self.los_s.tolist(), self.max_elevation_deg.tolist(),
-                self.aos_azimuth_deg.tolist(), self.tca_azimuth_deg.tolist(), self.los_azimuth_deg.tolist(),
-                self.starts_before_window.tolist(), self.ends_after_window.tolist(), strict=True,
+                self.satellite_index.tolist(),
+                self.station_index.tolist(),
+                self.aos_s.tolist(),
+                self.tca_s.tolist(),
+                self.los_s.tolist(),
+                self.max_elevation_deg.tolist(),
+                self.aos_azimuth_deg.tolist(),
+                self.tca_azimuth_deg.tolist(),
+                self.los_azimuth_deg.tolist(),
+                self.starts_before_window.tolist(),
+                self.ends_after_window.tolist(),
+                strict=True,
             )
         )
 
@@ -204,7 +215,9 @@ def _grid_steps_s(propagator: Propagator) -> FloatArray:
     eccentricity = np.array([element.eccentricity for element in propagator.elements])
     mean_motion = 2.0 * np.pi / period_s
     perigee_rate = mean_motion * (1.0 + eccentricity) ** 2 / (1.0 - eccentricity**2) ** 1.5
-    step = np.minimum(_STEP_ANGLE_RAD / (perigee_rate + _EARTH_ROTATION_RAD_S), period_s / _STEPS_PER_PERIOD_MIN)
+    step = np.minimum(
+        _STEP_ANGLE_RAD / (perigee_rate + _EARTH_ROTATION_RAD_S), period_s / _STEPS_PER_PERIOD_MIN
+    )
     step = np.floor(np.minimum(step, _MAX_STEP_S) / _STEP_QUANTUM_S) * _STEP_QUANTUM_S
     return np.maximum(step, 10.0)
 
@@ -262,9 +275,18 @@ class _Grid:
         # Two extra samples on each side: every interval in [start - step, end + step] then has the
         # four nodes its interpolant needs.
         count = math.ceil((window.end_s - window.start_s) / step_s) + 5
-        times_s = window.start_s - 2.0 * step_s + step_s * np.arange(count)
+        times_s = window.start_s - 2.0 * step_s + step_s * np.arange(count, dtype=np.float64)
         states = propagator.propagate(times_s, chunk)
-        position, velocity = teme_to_ecef(states.position_km, states.velocity_km_s, times_s)
+        velocity_teme = states.velocity_km_s
+        # Where drag is strong, SGP4's velocity misses the orbit's decay (~1 m/s when re-entering),
+        # which the interpolant would amplify: use central differences of positions there instead.
+        decaying = np.flatnonzero(propagator.decay_rate_km_s()[chunk] > _DECAY_RATE_LIMIT_KM_S)
+        if decaying.size:
+            ahead = propagator.propagate(times_s + _DIFFERENCE_STEP_S, chunk[decaying]).position_km
+            behind = propagator.propagate(times_s - _DIFFERENCE_STEP_S, chunk[decaying]).position_km
+            derivative = (ahead - behind) / (2.0 * _DIFFERENCE_STEP_S)
+            velocity_teme[decaying] = np.where(np.isfinite(derivative), derivative, velocity_teme[decaying])
+        position, velocity = teme_to_ecef(states.position_km, velocity_teme, times_s)
         apogee = propagator.apogee_radius_km()[chunk] + 50.0  # margin for SGP4's short-period terms
         nodes = np.concatenate((position, velocity * step_s), axis=-1).reshape(-1, 6)
         return cls(times_s, step_s, position, velocity, states.valid, states.error_code, apogee, nodes)
@@ -399,7 +421,12 @@ class _Function:
 
 
 def _solve(
-    function: _Function, low: FloatArray, high: FloatArray, f_low: FloatArray, f_high: FloatArray, step_s: float
+    function: _Function,
+    low: FloatArray,
+    high: FloatArray,
+    f_low: FloatArray,
+    f_high: FloatArray,
+    step_s: float,
 ) -> FloatArray:
     """Roots in [low, high] (fractions of an interval) where f changes sign, to ROOT_TOLERANCE_S.
 
@@ -448,13 +475,22 @@ class _Events:
     elevation_deg: FloatArray
 
     def select(self, index: IntArray | BoolArray) -> _Events:
-        return _Events(self.sat[index], self.site[index], self.time_s[index], self.azimuth_deg[index],
-                       self.elevation_deg[index])
+        return _Events(
+            self.sat[index],
+            self.site[index],
+            self.time_s[index],
+            self.azimuth_deg[index],
+            self.elevation_deg[index],
+        )
 
     @classmethod
     def concatenate(cls, parts: Sequence[_Events]) -> _Events:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("sat", "site", "time_s", "azimuth_deg", "elevation_deg")))
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("sat", "site", "time_s", "azimuth_deg", "elevation_deg")
+            )
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -483,7 +519,9 @@ class _Found:
             return cls(**empty)  # type: ignore[arg-type]
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
 
-    def table(self, elements: tuple[Elements, ...], names: tuple[str, ...], min_elevation_deg: float) -> PassTable:
+    def table(
+        self, elements: tuple[Elements, ...], names: tuple[str, ...], min_elevation_deg: float
+    ) -> PassTable:
         keep = np.flatnonzero(self.max_elevation_deg >= min_elevation_deg)
         order = keep[np.lexsort((self.sat[keep], self.site[keep], self.aos_s[keep]))]
         return PassTable(
@@ -511,12 +549,15 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window, chunk: IntArray
     peaks: list[_Rows] = []
     hidden_parts: list[BoolArray] = []
     initially_visible = np.zeros((chunk.size, len(sites)), dtype=bool)
+    radius2 = np.einsum("ntk,ntk->nt", grid.position_km, grid.position_km)
     for site in range(len(sites)):
-        # Proportional to sin(elevation) - sin(threshold), same sign: up component minus range term.
-        level = grid.position_km @ sites.up[site] - sites.up_offset_km[site]
-        sin_e = sites.sin_threshold[site]
-        if sin_e != 0.0:
-            level -= sin_e * np.linalg.norm(grid.position_km - sites.position_km[site], axis=-1)
+        # sin(elevation) - sin(threshold) at every sample; |r - s|^2 = |r|^2 - 2 r.s + |s|^2.
+        range_km = np.sqrt(
+            radius2 - 2.0 * (grid.position_km @ sites.position_km[site]) + sites.radius_km[site] ** 2
+        )
+        level = (
+            grid.position_km @ sites.up[site] - sites.up_offset_km[site]
+        ) / range_km - sites.sin_threshold[site]
         level[~grid.valid] = -np.inf
         visible = level >= 0.0
         initially_visible[:, site] = visible[:, 1]
@@ -527,13 +568,17 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window, chunk: IntArray
         rising_parts.append(visible[sat_c, j_c + 1])
         # Discrete maxima at samples k = 2 .. count-3; the true one lies within a step of them.
         middle = level[:, 2 : count - 2]
-        is_peak = (middle >= level[:, 1 : count - 3]) & (middle > level[:, 3 : count - 1]) & np.isfinite(middle)
+        is_peak = (
+            (middle >= level[:, 1 : count - 3]) & (middle > level[:, 3 : count - 1]) & np.isfinite(middle)
+        )
         sat_p, k_p = np.nonzero(is_peak)
         k_p = k_p + 2
         hidden = level[sat_p, k_p] < 0.0
         candidate = ~hidden
         candidate[hidden] = _may_hide_pass(grid, sites, site, sat_p[hidden], k_p[hidden])
-        peaks.append(_Rows(sat_p[candidate], np.full(int(candidate.sum()), site, dtype=np.intp), k_p[candidate]))
+        peaks.append(
+            _Rows(sat_p[candidate], np.full(int(candidate.sum()), site, dtype=np.intp), k_p[candidate])
+        )
         hidden_parts.append(hidden[candidate])
 
     crossing_rows = _Rows.concatenate(crossings)
@@ -552,15 +597,24 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window, chunk: IntArray
     short_rises, short_sets = _refine_short_passes(interpolant, rows, peak_index[short], peak_s[short])
 
     events = _Events.concatenate([cross_events, short_rises, short_sets])
-    event_rising = np.r_[rising, np.ones(short_rises.sat.size, dtype=bool), np.zeros(short_sets.sat.size, dtype=bool)]
+    event_rising = np.r_[
+        rising, np.ones(short_rises.sat.size, dtype=bool), np.zeros(short_sets.sat.size, dtype=bool)
+    ]
     maxima = peak_events.select(~hidden | short)
     found = _assemble(grid, sites, window, initially_visible, events, event_rising, maxima)
     found = _apply_masks(grid, sites, window, found)
     return _Found(
-        sat=chunk[found.sat], site=found.site, aos_s=found.aos_s, tca_s=found.tca_s, los_s=found.los_s,
-        max_elevation_deg=found.max_elevation_deg, aos_azimuth_deg=found.aos_azimuth_deg,
-        tca_azimuth_deg=found.tca_azimuth_deg, los_azimuth_deg=found.los_azimuth_deg,
-        starts_before=found.starts_before, ends_after=found.ends_after,
+        sat=chunk[found.sat],
+        site=found.site,
+        aos_s=found.aos_s,
+        tca_s=found.tca_s,
+        los_s=found.los_s,
+        max_elevation_deg=found.max_elevation_deg,
+        aos_azimuth_deg=found.aos_azimuth_deg,
+        tca_azimuth_deg=found.tca_azimuth_deg,
+        los_azimuth_deg=found.los_azimuth_deg,
+        starts_before=found.starts_before,
+        ends_after=found.ends_after,
     )
 
 
@@ -583,8 +637,10 @@ def _elevation_slope(grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, 
     velocity = grid.velocity_km_s[sat, k]
     up = sites.up[site]
     range2 = np.einsum("ij,ij->i", rho, rho)
-    return np.asarray(np.einsum("ij,ij->i", velocity, up) * range2
-                      - np.einsum("ij,ij->i", rho, up) * np.einsum("ij,ij->i", rho, velocity))
+    return np.asarray(
+        np.einsum("ij,ij->i", velocity, up) * range2
+        - np.einsum("ij,ij->i", rho, up) * np.einsum("ij,ij->i", rho, velocity)
+    )
 
 
 def _peak_intervals(grid: _Grid, sites: _Sites, peaks: _Rows) -> tuple[_Rows, BoolArray]:
@@ -644,8 +700,13 @@ def _refine_short_passes(
 
 def _events_at(interpolant: _Interpolant, rows: _Rows, index: IntArray, s: FloatArray) -> _Events:
     azimuth, elevation = interpolant.look(s, index)
-    return _Events(rows.sat[index], rows.site[index], interpolant.start_s[index] + s * interpolant.step_s,
-                   azimuth, elevation)
+    return _Events(
+        rows.sat[index],
+        rows.site[index],
+        interpolant.start_s[index] + s * interpolant.step_s,
+        azimuth,
+        elevation,
+    )
 
 
 def _run_starts(values: IntArray) -> BoolArray:
@@ -674,7 +735,13 @@ def _assemble(
     elevation = np.r_[nan, events.elevation_deg]
     up = np.r_[np.ones(open_pairs.size, dtype=bool), rising]
     order = np.lexsort((time_s, pair))
-    pair, time_s, azimuth, elevation, up = pair[order], time_s[order], azimuth[order], elevation[order], up[order]
+    pair, time_s, azimuth, elevation, up = (
+        pair[order],
+        time_s[order],
+        azimuth[order],
+        elevation[order],
+        up[order],
+    )
     # Keep the first of any run of equal directions (a crossing found twice), so rises and sets
     # alternate; a pair's first event must be a rise (one visible at the start opened at -inf).
     first = _run_starts(pair)
@@ -691,7 +758,13 @@ def _assemble(
     azimuth, elevation = np.r_[azimuth, closing], np.r_[elevation, closing]
     up = np.r_[up, np.zeros(still_open.size, dtype=bool)]
     order = np.lexsort((time_s, pair))
-    pair, time_s, azimuth, elevation, up = pair[order], time_s[order], azimuth[order], elevation[order], up[order]
+    pair, time_s, azimuth, elevation, up = (
+        pair[order],
+        time_s[order],
+        azimuth[order],
+        elevation[order],
+        up[order],
+    )
 
     pass_pair = pair[up]
     aos_s, aos_az, aos_el = time_s[up], azimuth[up], elevation[up]
@@ -703,11 +776,17 @@ def _assemble(
     ends_after = los_s >= window.end_s
     aos_s = np.maximum(aos_s, window.start_s)
     los_s = np.minimum(los_s, window.end_s)
-    for clipped, times, az, el in ((starts_before, aos_s, aos_az, aos_el), (ends_after, los_s, los_az, los_el)):
+    for clipped, times, az, el in (
+        (starts_before, aos_s, aos_az, aos_el),
+        (ends_after, los_s, los_az, los_el),
+    ):
         index = np.flatnonzero(clipped)
-        az[index], el[index] = _look_at(grid, sites, pass_pair[index] // n_sites, pass_pair[index] % n_sites,
-                                        times[index])
+        az[index], el[index] = _look_at(
+            grid, sites, pass_pair[index] // n_sites, pass_pair[index] % n_sites, times[index]
+        )
 
+    if pass_pair.size == 0:
+        return _Found.concatenate([])
     # TCA: the highest maximum inside the pass, else the higher end (passes cut by the window).
     candidate_pair = np.r_[maxima.sat * n_sites + maxima.site, pass_pair, pass_pair]
     candidate_time = np.r_[maxima.time_s, aos_s, los_s]
@@ -720,8 +799,9 @@ def _assemble(
     los_key = pass_pair * span + (los_s - base)
     candidate_key = candidate_pair * span + (candidate_time - base)
     owner = np.searchsorted(aos_key, candidate_key, side="right") - 1
-    owned = np.flatnonzero((owner >= 0) & (candidate_key <= los_key[np.maximum(owner, 0)])
-                           & np.isfinite(candidate_el))
+    owned = np.flatnonzero(
+        (owner >= 0) & (candidate_key <= los_key[np.maximum(owner, 0)]) & np.isfinite(candidate_el)
+    )
     owner = owner[owned]
     ranked = np.lexsort((-candidate_el[owned], owner))
     leaders = _run_starts(owner[ranked])
@@ -750,7 +830,9 @@ def _look_at(
     """Azimuth and elevation at arbitrary times within the searched span (chunk-local satellites)."""
     if sat.size == 0:
         return np.zeros(0), np.zeros(0)
-    interval = np.clip(np.floor((time_s - grid.times_s[0]) / grid.step_s).astype(np.intp), 1, grid.times_s.size - 3)
+    interval = np.clip(
+        np.floor((time_s - grid.times_s[0]) / grid.step_s).astype(np.intp), 1, grid.times_s.size - 3
+    )
     interpolant = _Interpolant(grid, sites, _Rows(sat, site, interval))
     return interpolant.look((time_s - interpolant.start_s) / grid.step_s, np.arange(sat.size))
 
@@ -760,7 +842,9 @@ def _apply_masks(grid: _Grid, sites: _Sites, window: _Window, found: _Found) -> 
     masked = np.array([sites.masks[site] is not None for site in found.site.tolist()], dtype=bool)
     if not np.any(masked):
         return found
-    return _Found.concatenate([_keep(found, ~masked), _mask_passes(grid, sites, window, _keep(found, masked))])
+    return _Found.concatenate(
+        [_keep(found, ~masked), _mask_passes(grid, sites, window, _keep(found, masked))]
+    )
 
 
 def _keep(found: _Found, selection: BoolArray) -> _Found:
@@ -780,13 +864,15 @@ def _mask_passes(grid: _Grid, sites: _Sites, window: _Window, found: _Found) -> 
         site_a = np.array([site])
         aos, los = float(found.aos_s[index]), float(found.los_s[index])
         times = np.r_[np.arange(aos, los, MASK_SAMPLE_S), los]
-        azimuth, elevation = _look_at(grid, sites, np.repeat(sat, times.size), np.repeat(site_a, times.size), times)
+        azimuth, elevation = _look_at(
+            grid, sites, np.repeat(sat, times.size), np.repeat(site_a, times.size), times
+        )
         clear = elevation - threshold(azimuth) >= 0.0
         if not np.any(clear):
             continue
         change = np.flatnonzero(clear[1:] != clear[:-1])
         low, high = times[change], times[change + 1]
-        for _ in range(int(math.ceil(math.log2(MASK_SAMPLE_S / ROOT_TOLERANCE_S))) + 1):
+        for _ in range(math.ceil(math.log2(MASK_SAMPLE_S / ROOT_TOLERANCE_S)) + 1):
             mid = 0.5 * (low + high)
             az, el = _look_at(grid, sites, np.repeat(sat, mid.size), np.repeat(site_a, mid.size), mid)
             same = (el - threshold(az) >= 0.0) == clear[change]
@@ -799,16 +885,25 @@ def _mask_passes(grid: _Grid, sites: _Sites, window: _Window, found: _Found) -> 
             candidates = np.r_[rise, times[inside], set_]
             if found.tca_s[index] > rise and found.tca_s[index] < set_:
                 candidates = np.r_[candidates, found.tca_s[index]]
-            az, el = _look_at(grid, sites, np.repeat(sat, candidates.size), np.repeat(site_a, candidates.size),
-                              candidates)
+            az, el = _look_at(
+                grid, sites, np.repeat(sat, candidates.size), np.repeat(site_a, candidates.size), candidates
+            )
             best = int(np.argmax(el))
-            parts.append(_Found(
-                sat=sat, site=site_a, aos_s=np.array([rise]), tca_s=candidates[best:best + 1],
-                los_s=np.array([set_]), max_elevation_deg=el[best:best + 1],
-                aos_azimuth_deg=az[:1], tca_azimuth_deg=az[best:best + 1], los_azimuth_deg=az[1 + int(inside.sum()):][:1],
-                starts_before=np.array([bool(found.starts_before[index]) and rise == aos]),
-                ends_after=np.array([bool(found.ends_after[index]) and set_ == los]),
-            ))
+            parts.append(
+                _Found(
+                    sat=sat,
+                    site=site_a,
+                    aos_s=np.array([rise]),
+                    tca_s=candidates[best : best + 1],
+                    los_s=np.array([set_]),
+                    max_elevation_deg=el[best : best + 1],
+                    aos_azimuth_deg=az[:1],
+                    tca_azimuth_deg=az[best : best + 1],
+                    los_azimuth_deg=az[1 + int(inside.sum()) :][:1],
+                    starts_before=np.array([bool(found.starts_before[index]) and rise == aos]),
+                    ends_after=np.array([bool(found.ends_after[index]) and set_ == los]),
+                )
+            )
     return _Found.concatenate(parts)
 
 

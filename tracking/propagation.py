@@ -54,7 +54,7 @@ class StateVectors:
 
     @property
     def valid(self) -> npt.NDArray[np.bool_]:
-        return self.error_code == 0
+        return np.asarray(self.error_code == 0)
 
     def errors(self) -> tuple[PropagationError, ...]:
         """One entry per satellite that failed anywhere, with its first failing time and code."""
@@ -70,7 +70,7 @@ def errors_from_codes(
 ) -> tuple[PropagationError, ...]:
     failed = np.flatnonzero(np.any(error_code != 0, axis=1))
     result = []
-    for index in failed:
+    for index in failed.tolist():
         first = int(np.argmax(error_code[index] != 0))
         result.append(
             PropagationError(
@@ -91,6 +91,7 @@ class Propagator:
         self.elements: tuple[Elements, ...] = tuple(elements)
         self._satrecs = [element.to_satrec() for element in self.elements]
         self._array = SatrecArray(self._satrecs) if self._satrecs else None
+        self._decay_rate: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -102,6 +103,22 @@ class Propagator:
     def apogee_radius_km(self) -> FloatArray:
         """Apogee radius of each mean orbit, km (SGP4's `alta` is apogee height in Earth radii)."""
         return np.array([(1.0 + sat.alta) * sat.radiusearthkm for sat in self._satrecs], dtype=np.float64)
+
+    def decay_rate_km_s(self) -> FloatArray:
+        """How fast drag shrinks each mean orbit (|da/dt| over the first hour after epoch), km/s.
+
+        SGP4's velocities leave this motion out (they are not quite the derivative of its positions):
+        about 1 m/s for a re-entering object, negligible for most.
+        """
+        if self._decay_rate is None:
+            rates = []
+            for sat in self._satrecs:
+                sat.sgp4_tsince(0.0)
+                start = sat.am
+                error, _, _ = sat.sgp4_tsince(60.0)
+                rates.append(abs(sat.am - start) * sat.radiusearthkm / 3600.0 if error == 0 else np.inf)
+            self._decay_rate = np.array(rates, dtype=np.float64)
+        return self._decay_rate
 
     def propagate(self, instants: Instants, indices: IntArray | None = None) -> StateVectors:
         """All satellites (or those at `indices`) at all times: one vectorised SGP4 call."""
@@ -119,7 +136,9 @@ class Propagator:
         codes, position, velocity = array.sgp4(jd, fraction)
         return _checked(chosen, times_s, codes, position, velocity)
 
-    def propagate_pairs(self, indices: IntArray, times_s: FloatArray) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8]]:
+    def propagate_pairs(
+        self, indices: IntArray, times_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.uint8]]:
         """Satellite `indices[k]` at `times_s[k]` for each k: positions, velocities (M, 3) and codes (M,).
 
         Loops over the distinct satellites (not over samples): each call is vectorised over that
