@@ -261,7 +261,8 @@ def _fetch(url: str, headers: Mapping[str, str], timeout_s: float) -> tuple[int,
                 chunks.append(chunk)
             body = b"".join(chunks)
             response_headers = {key: value for key, value in response.headers.items()}
-            status = int(response.status)
+            # file:// responses carry no HTTP status; reading one means it was there.
+            status = 200 if response.status is None else int(response.status)
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return 304, b"", {key: value for key, value in exc.headers.items()}

@@ -228,6 +228,17 @@ def test_unreachable_source_reports_one_line(tmp_path):
     assert "\n" not in status.message
 
 
+def test_file_url_source_is_read_and_cached(tmp_path):
+    local = tmp_path / "mine.csv"
+    local.write_bytes(CSV_BODY)
+    cache = ElementCache(tmp_path / "cache")
+    source = ElementSource("mine", local.as_uri())
+    status = cache.update(source, T0)
+    assert status.state != "failed", status.message
+    cached = read_elements(cache.body_path(source))
+    assert len(cached.elements) == len(read_elements(local).elements) > 0
+
+
 def test_source_constructors_build_the_documented_urls():
     assert (
         ElementSource.celestrak_group("amateur").url
