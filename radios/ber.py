@@ -50,22 +50,29 @@ def count_bit_errors(sent: npt.NDArray[np.uint8], decided: npt.NDArray[np.uint8]
     shift: int | None = None
     for start in range(_EDGE_BITS, decided.size - _ALIGN_BLOCK_BITS - _EDGE_BITS, _ALIGN_BLOCK_BITS):
         block = decided[start : start + _ALIGN_BLOCK_BITS]
-        reach = _ALIGN_SEARCH_BITS if shift is None else 3
-        centre = 0 if shift is None else shift
-        best: tuple[int, int] | None = None
-        for s in range(centre - reach, centre + reach + 1):
-            lo = start + s
-            if lo < 0 or lo + _ALIGN_BLOCK_BITS > sent.size:
-                continue
-            e = int(np.count_nonzero(sent[lo : lo + _ALIGN_BLOCK_BITS] != block))
-            if best is None or e < best[0]:
-                best = (e, s)
+        best = None if shift is None else _best_shift(sent, block, start, shift, 3)
+        if best is None or best[0] > _ALIGN_BLOCK_BITS // 4:
+            # First block, or the receiver's clock slipped by more than a few bits: look wider.
+            best = _best_shift(sent, block, start, shift or 0, _ALIGN_SEARCH_BITS)
         if best is None:
             continue
         errors += best[0]
         compared += _ALIGN_BLOCK_BITS
         shift = best[1]
     return errors, compared
+
+
+def _best_shift(sent: npt.NDArray[np.uint8], block: npt.NDArray[np.uint8], start: int, centre: int,
+                reach: int) -> tuple[int, int] | None:
+    best: tuple[int, int] | None = None
+    for s in range(centre - reach, centre + reach + 1):
+        lo = start + s
+        if lo < 0 or lo + block.size > sent.size:
+            continue
+        e = int(np.count_nonzero(sent[lo : lo + block.size] != block))
+        if best is None or e < best[0]:
+            best = (e, s)
+    return best
 
 
 def measure_iq_ber(ebn0_db: float, *, bits: int = 50_000, sample_rate_hz: float = 240_000.0,

@@ -126,7 +126,8 @@ def _lowpass(cutoff_hz: float, rate_hz: float, transition_hz: float) -> FloatArr
 class IqFrontEnd:
     """Stage 2 of the receiver on a block at the IF rate: AFC, narrow filter, discriminator."""
 
-    def __init__(self, if_rate_hz: float, baud: float, deviation_hz: float, afc_lag: int) -> None:
+    def __init__(self, if_rate_hz: float, baud: float, deviation_hz: float, afc_lag: int,
+                 noise_correlation: float = 0.0) -> None:
         self.if_rate_hz = if_rate_hz
         self.baud = baud
         self.deviation_hz = deviation_hz
@@ -135,6 +136,7 @@ class IqFrontEnd:
         carson_hz = deviation_hz + baud / 2
         self._narrow = _lowpass(carson_hz + 0.2 * baud, if_rate_hz, baud / 2)
         self.afc_lag = afc_lag
+        self.noise_correlation = noise_correlation  # of the IF noise at lag afc_lag (real: symmetric taps)
         self.afc_window = int(_AFC_WINDOW_BITS * if_rate_hz / baud)
 
     def frequency_track(self, z: ComplexArray) -> FloatArray:
@@ -144,6 +146,16 @@ class IqFrontEnd:
             return np.zeros(z.size, dtype=np.float32)
         prod = z[lag:] * np.conj(z[:-lag])
         smooth = _moving_sum(prod, self.afc_window)
+        if self.noise_correlation:
+            # The noise part of the correlation is real and pulls the angle towards 0 Hz: remove it,
+            # with the noise power from the envelope moments (M2M4: constant-envelope FM in noise).
+            power = np.abs(z[lag:]) ** 2
+            m2 = _moving_sum(power, self.afc_window)
+            m4 = _moving_sum(power * power, self.afc_window)
+            count = _moving_sum(np.ones(power.size, np.float32), self.afc_window)
+            m2, m4 = m2 / count, m4 / count
+            signal_power = np.sqrt(np.maximum(2 * m2 * m2 - m4, 0.0))
+            smooth = smooth - count * (m2 - signal_power) * self.noise_correlation
         hz = np.angle(smooth) * (self.if_rate_hz / (2 * np.pi * lag))
         return np.concatenate((np.full(lag, hz[0]), hz)).astype(np.float32)
 
@@ -189,7 +201,9 @@ class G3ruhIqDemodulator:
             half_band = self.if_rate_hz / (2 * afc_lag)
             taps = _lowpass(half_band, sample_rate_hz, max(self.if_rate_hz - 2 * half_band, baud))
         self._decimator = _Decimator(taps, factor)
-        self.front = IqFrontEnd(self.if_rate_hz, baud, deviation_hz, afc_lag)
+        shift = afc_lag * factor
+        rho = float(np.dot(taps[:-shift], taps[shift:]) / np.dot(taps, taps)) if taps.size > shift else 0.0
+        self.front = IqFrontEnd(self.if_rate_hz, baud, deviation_hz, afc_lag, rho)
         sps_if = self.if_rate_hz / baud
         frame_bits = max_frame_bytes * 8 * 6 // 5 + 64
         guard = int((_AFC_WINDOW_BITS // 2 + 80) * sps_if)
