@@ -81,6 +81,23 @@ class StoredFrame:
 
 
 @dataclass(frozen=True)
+class LatestSample:
+    node: str
+    parameter: str
+    time: datetime
+    eng: float
+    text: str | None
+
+
+@dataclass(frozen=True)
+class LastContact:
+    node: str
+    time: datetime
+    station: str
+    snr_db: float | None
+
+
+@dataclass(frozen=True)
 class RetentionPolicy:
     """Keep frames / samples / closed alarms for this many days (None: forever)."""
 
@@ -428,6 +445,43 @@ class TelemetryArchive:
                 )
                 for r in conn.execute(stmt).mappings()
             ]
+
+    def latest_samples(self) -> list[LatestSample]:
+        """The newest sample of every (node, parameter): one index probe per pair (for restarts)."""
+        s, n, p = schema.samples, schema.nodes, schema.parameters
+        out: list[LatestSample] = []
+        with self.db.engine.connect() as conn:
+            nodes = conn.execute(sa.select(n.c.id, n.c.name)).all()
+            params = conn.execute(sa.select(p.c.id, p.c.name)).all()
+            stmt = (
+                sa.select(s.c.time_us, s.c.eng_value, s.c.eng_text)
+                .where(s.c.node_id == sa.bindparam("n"), s.c.parameter_id == sa.bindparam("p"))
+                .order_by(s.c.time_us.desc())
+                .limit(1)
+            )
+            for node_id, node in nodes:
+                for param_id, param in params:
+                    row = conn.execute(stmt, {"n": node_id, "p": param_id}).first()
+                    if row is not None:
+                        eng = math.nan if row[1] is None else float(row[1])
+                        out.append(LatestSample(str(node), str(param), from_us(int(row[0])), eng, row[2]))
+        return out
+
+    def last_contacts(self) -> list[LastContact]:
+        """Each node's newest frame: when, through which station, at what SNR."""
+        f, n = schema.frames, schema.nodes
+        out: list[LastContact] = []
+        with self.db.engine.connect() as conn:
+            for node_id, node in conn.execute(sa.select(n.c.id, n.c.name)).all():
+                row = conn.execute(
+                    sa.select(f.c.reception_time_us, f.c.station, f.c.snr_db)
+                    .where(f.c.node_id == node_id)
+                    .order_by(f.c.reception_time_us.desc(), f.c.id.desc())
+                    .limit(1)
+                ).first()
+                if row is not None:
+                    out.append(LastContact(str(node), from_us(int(row[0])), str(row[1]), row[2]))
+        return out
 
     def frame_count(self) -> int:
         with self.db.engine.connect() as conn:

@@ -12,6 +12,7 @@ import numpy as np
 from groundstation.clock import Clock
 from groundstation.storage import from_us
 from groundstation.telemetry.alarms import AlarmEvent, AlarmManager, Severity
+from groundstation.telemetry.archive import TelemetryArchive
 from groundstation.telemetry.decoder import DecodeResult
 from groundstation.telemetry.dictionary import TelemetryDictionary
 
@@ -125,6 +126,17 @@ class FleetModel:
 
     def _on_alarm(self, event: AlarmEvent) -> None:
         self._emit({event.alarm.node})
+
+    def restore(self, archive: TelemetryArchive) -> None:
+        """Reload the latest values and contacts from the archive (after a restart)."""
+        for sample in archive.latest_samples():
+            latest = self._latest.setdefault(sample.node, {})
+            held = latest.get(sample.parameter)
+            if held is None or held.time <= sample.time:
+                latest[sample.parameter] = LatestValue(sample.time, sample.eng, sample.text)
+        for contact in archive.last_contacts():
+            self._note_contact(contact.node, contact.time, contact.station, contact.snr_db)
+        self._emit(set(self._latest))
 
     def add_node(self, node: str) -> None:
         """Show a node before it was ever heard (e.g. every node of the constellation)."""

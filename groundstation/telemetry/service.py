@@ -31,6 +31,7 @@ class TelemetryService:
         self.decoder = TelemetryDecoder(dictionary)
         self.alarms = AlarmManager(dictionary, clock, AlarmStore(archive.db))
         self.fleet = FleetModel(dictionary, clock, self.alarms)
+        self.fleet.restore(archive)
 
     @classmethod
     def open(cls, dictionary: TelemetryDictionary, target: str | Path, clock: Clock) -> TelemetryService:

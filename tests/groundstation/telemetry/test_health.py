@@ -111,3 +111,26 @@ def test_fleet_rows_worst_first_with_events(
     (alarm,) = service.alarms.open_alarms("node-b")
     service.alarms.shelve(alarm.id, duration_s=60, by="ops")
     assert next(r.node for r in service.fleet.rows(T0 + timedelta(seconds=5))) == "node-c"
+
+
+def test_fleet_view_survives_a_restart(
+    tmp_path: Path, dictionary: TelemetryDictionary, clock: SimulatedClock, health_frame: FrameFactory
+) -> None:
+    first = TelemetryService.open(dictionary, tmp_path / "gs.db", clock)
+    first.receive(
+        [
+            health_frame("node-1", seconds=0, battery_mv=3650),
+            health_frame("node-1", seconds=10, obc_centi_c=6600),
+        ]
+    )
+    first.receive([health_frame("node-2", seconds=5, mode=2)])
+    before = first.fleet.rows(T0 + timedelta(seconds=12))
+    first.close()
+    second = TelemetryService.open(dictionary, tmp_path / "gs.db", clock)
+    after = second.fleet.rows(T0 + timedelta(seconds=12))
+    assert after == before
+    assert after[0].node == "node-1"
+    assert after[0].worst_alarm == Severity.WARNING
+    h = second.fleet.health("node-2", T0 + timedelta(seconds=12))
+    assert (h.mode, h.last_contact, h.last_station) == ("payload", T0 + timedelta(seconds=5), "gs-test")
+    second.close()
