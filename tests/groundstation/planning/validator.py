@@ -124,9 +124,9 @@ def _fits(problem: PlanningProblem, chosen: list[Contact], new: Contact) -> bool
         if r.antenna == new.antenna and _overlap(new.start - setup, new.end + setup, r.start, r.end):
             return False
     for c in chosen:
-        if c.station == new.station and c.antenna == new.antenna:
-            if _overlap(c.start - setup, c.end + setup, new.start, new.end):
-                return False
+        same_antenna = c.station == new.station and c.antenna == new.antenna
+        if same_antenna and _overlap(c.start - setup, c.end + setup, new.start, new.end):
+            return False
         if c.norad_id == new.norad_id and _overlap(c.start, c.end, new.start, new.end):
             return False
     return True
