@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 from cryptography_vectors import open_vector_file
 
-from groundstation.governance.algorithms import Algorithm
+from groundstation.governance.algorithms import Algorithm, parse_spki_der
 from groundstation.governance.backends import verify_signature
 from groundstation.governance.keys import SigningKey
 
@@ -47,3 +48,37 @@ def test_nist_kat_seed_to_public_key_and_signature(level: int):
         assert signed[algorithm.signature_bytes :] == message
         assert verify_signature(algorithm, key.public_key.raw, signature, message, context), record["count"]
         assert not verify_signature(algorithm, key.public_key.raw, signature, message + b"\x00", context)
+
+
+WYCHEPROOF = {
+    "mldsa_44_verify_test.json": Algorithm.ML_DSA_44,
+    "mldsa_65_verify_test.json": Algorithm.ML_DSA_65,
+}
+
+
+@pytest.mark.parametrize("name", sorted(WYCHEPROOF))
+def test_wycheproof_verify_vectors(name: str):
+    document = json.loads((VECTORS / name).read_text())
+    algorithm = WYCHEPROOF[name]
+    assert document["algorithm"] == algorithm.label
+    results = []
+    for group in document["testGroups"]:
+        public = bytes.fromhex(group["publicKey"])
+        if "publicKeyDer" in group:
+            assert parse_spki_der(bytes.fromhex(group["publicKeyDer"])) == (algorithm, public)
+        for test in group["tests"]:
+            verified = verify_signature(
+                algorithm,
+                public,
+                bytes.fromhex(test["sig"]),
+                bytes.fromhex(test["msg"]),
+                bytes.fromhex(test.get("ctx", "")),
+            )
+            assert verified == (test["result"] == "valid"), test["tcId"]
+            results.append(test["result"])
+    assert len(results) == document["numberOfTests"]
+    assert "valid" in results
+
+
+def test_wycheproof_licence_is_vendored():
+    assert "Apache License" in (VECTORS / "LICENSE").read_text()
