@@ -132,13 +132,13 @@ class Slicer:
         return f"mmse{self.filter_noise:g}/t{self.timing_offset_bits:+g}/s{self.threshold:+g}"
 
 
-# Chosen on direwolf's `gen_packets -n 100` noise ramp: each adds frames the others miss.
+# Chosen on direwolf's `gen_packets -n 100` noise ramps (44.1/48/96 kHz) and on a radio-like channel
+# (6 kHz low-pass, DC offset, 150 ppm, rising noise): each member wins frames the others miss.
 DEFAULT_SLICERS: tuple[Slicer, ...] = (
     Slicer(0.5, fix_bits=True),
-    Slicer(0.8, fix_bits=True),
-    Slicer(0.3),
-    Slicer(0.5, threshold=0.1),
-    Slicer(0.5, threshold=-0.1),
+    Slicer(0.5, threshold=-0.1, fix_bits=True),
+    Slicer(0.5, threshold=0.1, fix_bits=True),
+    Slicer(1.0, fix_bits=True),
     Slicer(0.5, timing_offset_bits=0.08),
     Slicer(0.5, timing_offset_bits=-0.08),
 )
@@ -406,7 +406,7 @@ class OverlapDecoder:
 class G3ruhDemodulator:
     """Streaming audio demodulator: `process(block)` returns frames as they complete, `flush()` the rest.
 
-    `slicers` is the decoder bank (DEFAULT_SLICERS: seven, with bit fixing; SINGLE_SLICER: one).
+    `slicers` is the decoder bank (DEFAULT_SLICERS: six, four of them fixing bits; SINGLE_SLICER: one).
     Latency is about `chunk_s`; a single `process` call with a whole recording decodes it in one run.
     """
 
