@@ -16,7 +16,18 @@ from groundstation import __version__
 from groundstation.errors import InputError
 
 # Module names under groundstation.cli, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("modem", "elements", "radio", "keys", "roster", "packet", "audit", "telemetry")
+COMMANDS: tuple[str, ...] = (
+    "modem",
+    "elements",
+    "radio",
+    "keys",
+    "roster",
+    "packet",
+    "audit",
+    "passes",
+    "demo",
+    "telemetry",
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
