@@ -248,7 +248,9 @@ def _over_the_top_axis_deg(track: SkyTrack) -> float:
 def _in_plane_elevation_deg(track: SkyTrack, axis_deg: float) -> FloatArray:
     horizontal = np.array([math.sin(math.radians(axis_deg)), math.cos(math.radians(axis_deg)), 0.0])
     along = track.vectors @ horizontal
-    return np.asarray(np.degrees(np.arctan2(track.vectors[:, 2], along)), dtype=np.float64)
+    # AOS/LOS samples may sit a hair below the horizon: keep them at 0° / 180°, not -0° / -180°.
+    up = np.maximum(track.vectors[:, 2], 0.0)
+    return np.asarray(np.degrees(np.arctan2(up, along)), dtype=np.float64)
 
 
 def _margin_deg(azimuth_deg: FloatArray, limits: RotatorLimits) -> float:
