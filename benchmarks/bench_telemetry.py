@@ -9,8 +9,12 @@ Run: python -m benchmarks.bench_telemetry
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -96,6 +100,39 @@ def bare_sqlite(path: Path, rows: int) -> float:
     return rows / elapsed
 
 
+def postgres_ingest(frames: list[TelemetryFrame], decoder: TelemetryDecoder, clock: SimulatedClock) -> None:
+    """The same ingest on PostgreSQL (GROUNDSTATION_TEST_POSTGRES_URL, or a throwaway local server)."""
+    import sqlalchemy as sa
+
+    url = os.environ.get("GROUNDSTATION_TEST_POSTGRES_URL")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "test-postgres"
+    server = Path(tempfile.mkdtemp(prefix="bench-pg-"))  # directly in /tmp: reachable by the postgres user
+    try:
+        if not url:
+            command = [sys.executable, str(script), "start", str(server)]
+            proc = subprocess.run(command, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                print(f"ingest on PostgreSQL: skipped ({proc.stderr.strip() or 'no server'})")
+                return
+            url = proc.stdout.strip().splitlines()[-1]
+        admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql("DROP DATABASE IF EXISTS gs_bench WITH (FORCE)")
+            conn.exec_driver_sql("CREATE DATABASE gs_bench")
+        target = sa.engine.make_url(url).set(database="gs_bench").render_as_string(hide_password=False)
+        with TelemetryArchive.open(target, clock) as archive:
+            samples, elapsed = ingest(archive, decoder, frames)
+        with admin.connect() as conn:
+            conn.exec_driver_sql("DROP DATABASE IF EXISTS gs_bench WITH (FORCE)")
+        admin.dispose()
+        print(
+            f"ingest on PostgreSQL (COPY; test server runs without fsync): {samples / elapsed:,.0f} samples/s"
+        )
+    finally:
+        subprocess.run([sys.executable, str(script), "stop", str(server)], capture_output=True, check=False)
+        shutil.rmtree(server, ignore_errors=True)
+
+
 def main() -> int:
     dictionary = demo_dictionary()
     decoder = TelemetryDecoder(dictionary)
@@ -120,6 +157,7 @@ def main() -> int:
         print(f"ingest: bare sqlite3 executemany of the same rows, no decoding (measured now): {floor:,.0f}")
         print(f"        samples/s; ours is {rate / floor:.2f} of that floor")
         ok &= rate >= INGEST_GOAL_SAMPLES_PER_S
+        postgres_ingest(frames, decoder, clock)
 
         # 2. 30 days of whole-orbit housekeeping for several nodes, then one parameter of one node.
         per_node = DAYS * 86_400 // WOD_PERIOD_S
