@@ -42,29 +42,37 @@ def median_ms(samples: list[float]) -> float:
 
 
 def bench_positions(elements: tuple) -> float:  # type: ignore[type-arg]
-    """One frame's positions, ours (SatrecArray + vectorised geodesy) against the peers."""
+    """One frame's positions, ours (SatrecArray + vectorised geodesy, exact and interpolated between
+    anchors as the map does while time runs) against the peers."""
     import numpy as np
     from skyfield.api import EarthSatellite, load, wgs84
 
-    from groundstation.world_map import CatalogPositions, gmst_rad, julian_date, teme_to_geodetic
+    from groundstation.world_map import CatalogPositions
+    from tracking.frames import julian_date_split, teme_to_ecef, to_posix_s
+    from tracking.geometry import ecef_to_geodetic
 
     positions = CatalogPositions(elements)
-    ours = []
+    ours, interpolated = [], []
     for k in range(FRAMES):
         started = time.perf_counter()
         positions.at(MOMENT + timedelta(seconds=k))
         ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        positions.interpolated_at(MOMENT + timedelta(seconds=3 * k))  # 60x at 20 frames a second
+        interpolated.append(time.perf_counter() - started)
 
     satrecs = [e.to_satrec() for e in elements]
     loop = []
     for k in range(3):
-        jd, fr = julian_date(MOMENT + timedelta(seconds=k))
+        posix = np.array([to_posix_s(MOMENT + timedelta(seconds=k))])
+        jd, fr = julian_date_split(posix)
         started = time.perf_counter()
-        out = np.empty((len(satrecs), 3))
+        out = np.empty((len(satrecs), 1, 3))
         for i, sat in enumerate(satrecs):
-            _error, r, _v = sat.sgp4(jd, fr)
-            out[i] = r
-        teme_to_geodetic(out, gmst_rad(jd, fr))
+            _error, r, _v = sat.sgp4(float(jd[0]), float(fr[0]))
+            out[i, 0] = r
+        ecef, _ = teme_to_ecef(out, np.zeros_like(out), posix)
+        ecef_to_geodetic(ecef)
         loop.append(time.perf_counter() - started)
 
     ts = load.timescale(builtin=True)
@@ -76,9 +84,11 @@ def bench_positions(elements: tuple) -> float:  # type: ignore[type-arg]
         wgs84.geographic_position_of(satellite.at(t))
     skyfield_s = (time.perf_counter() - started) * len(satrecs) / len(sample)
 
-    ours_ms = median_ms(ours)
+    ours_ms, interpolated_ms = median_ms(ours), median_ms(interpolated)
     print(f"positions of {len(elements):,} objects, one frame:")
     print(f"  ours (SatrecArray, vectorised)   {ours_ms:8.1f} ms")
+    speedup = ours_ms / interpolated_ms
+    print(f"  ours, interpolated (map at 60x)  {interpolated_ms:8.1f} ms  ({speedup:5.1f}x faster)")
     loop_ms, skyfield_ms = median_ms(loop), skyfield_s * 1000
     print(f"  per-object Satrec.sgp4 loop      {loop_ms:8.1f} ms  ({loop_ms / ours_ms:5.1f}x ours)")
     print(f"  Skyfield per object (scaled)     {skyfield_ms:8.1f} ms  ({skyfield_ms / ours_ms:5.1f}x ours)")

@@ -1,10 +1,11 @@
 """What the live world map shows, computed without Qt: sub-satellite points of a whole catalog at
-once, one object's ground track, footprint and visibility circles, and where the Sun is.
+once, one object's ground track, footprint and visibility circles, where the Sun is, and the
+background catalog as a ready-to-blit raster.
 
 The map's worker thread calls this; the functions take explicit times (never the wall clock).
-Sub-satellite points use sgp4's vectorised `SatrecArray` (TEME), rotated to the Earth-fixed frame
-by GMST (IAU 1982, UT1 taken as UTC: under 0.01 degrees of longitude) and converted to WGS84
-geodetic coordinates.
+Propagation, frames and geodesy are `tracking`'s (SGP4 via `Propagator`, TEME -> Earth-fixed at
+UT1, WGS84); this module adds only what a map needs on top: interpolation between propagated
+anchors, circles on a plate carrée map and the raster.
 """
 
 from __future__ import annotations
@@ -12,23 +13,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
-from sgp4.api import SatrecArray
 
-from groundstation.clock import require_utc
 from tracking.elements import Elements
+from tracking.frames import posix_seconds, teme_to_ecef, to_posix_s
+from tracking.geometry import WGS84_EQUATORIAL_RADIUS_KM, ecef_to_geodetic
+from tracking.look import subsatellite_points, sun_position_teme_km
+from tracking.propagation import Propagator
 
 FloatArray = NDArray[np.float64]
 
-EARTH_RADIUS_KM = 6378.137  # WGS84 equatorial radius
-_WGS84_F = 1.0 / 298.257223563
-_WGS84_E2 = _WGS84_F * (2.0 - _WGS84_F)
-_JD_UNIX_EPOCH = 2440587.5
-_J2000_JD = 2451545.0
-_SECONDS_PER_DAY = 86400.0
+EARTH_RADIUS_KM = WGS84_EQUATORIAL_RADIUS_KM
+# Anchors for interpolation lie on a fixed grid of this step. Cubic Hermite on position and
+# velocity over 60 s errs by well under 10 m in LEO (the error grows as step^4), far below a pixel.
+ANCHOR_STEP_S = 60.0
 _TWO_PI = 2.0 * math.pi
 
 
@@ -44,100 +45,85 @@ class GroundPoints:
         return len(self.latitude_deg)
 
 
-def julian_date(moment: datetime) -> tuple[float, float]:
-    """(whole, fraction) Julian date of an aware UTC time, split as sgp4 wants for precision."""
-    seconds = (require_utc(moment) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
-    days = seconds / _SECONDS_PER_DAY
-    whole = math.floor(days)
-    return _JD_UNIX_EPOCH + whole, days - whole
-
-
-def gmst_rad(jd_whole: FloatArray | float, jd_fraction: FloatArray | float) -> FloatArray:
-    """Greenwich mean sidereal time, IAU 1982 (the rotation SGP4's TEME frame is defined with)."""
-    t = ((np.asarray(jd_whole) - _J2000_JD) + np.asarray(jd_fraction)) / 36525.0
-    seconds = 67310.54841 + (876600.0 * 3600.0 + 8640184.812866) * t + 0.093104 * t**2 - 6.2e-6 * t**3
-    return np.asarray(np.mod(seconds * (_TWO_PI / _SECONDS_PER_DAY), _TWO_PI), dtype=np.float64)
-
-
-def teme_to_geodetic(position_km: FloatArray, gmst: FloatArray | float) -> GroundPoints:
-    """TEME positions (..., 3) at sidereal angle(s) `gmst` to WGS84 latitude, longitude, altitude."""
-    x, y, z = position_km[..., 0], position_km[..., 1], position_km[..., 2]
-    cos_g, sin_g = np.cos(gmst), np.sin(gmst)
-    x_ecef = cos_g * x + sin_g * y
-    y_ecef = -sin_g * x + cos_g * y
-    p = np.hypot(x_ecef, y_ecef)
-    latitude = np.arctan2(z, p * (1.0 - _WGS84_E2))
-    for _ in range(4):  # fixed-point iteration; converges far below a metre for any Earth orbit
-        sin_lat = np.sin(latitude)
-        n = EARTH_RADIUS_KM / np.sqrt(1.0 - _WGS84_E2 * sin_lat**2)
-        latitude = np.arctan2(z + _WGS84_E2 * n * sin_lat, p)
-    sin_lat = np.sin(latitude)
-    n = EARTH_RADIUS_KM / np.sqrt(1.0 - _WGS84_E2 * sin_lat**2)
-    cos_lat = np.cos(latitude)
-    # Near the poles p/cos(lat) is ill-conditioned; use the z form there.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        altitude = np.where(np.abs(cos_lat) > 0.1, p / cos_lat - n, z / sin_lat - n * (1.0 - _WGS84_E2))
-    longitude = np.mod(np.degrees(np.arctan2(y_ecef, x_ecef)) + 180.0, 360.0) - 180.0
-    return GroundPoints(np.degrees(latitude), longitude, np.asarray(altitude, dtype=np.float64))
+@dataclass(frozen=True, eq=False)
+class _Anchor:
+    time_s: float
+    position_km: FloatArray  # Earth-fixed (N, 3)
+    velocity_km_s: FloatArray  # Earth-relative (N, 3): the time derivative of position_km
 
 
 class CatalogPositions:
-    """Sub-satellite points of a whole catalog, vectorised; build once, ask at any time."""
+    """Sub-satellite points of a whole catalog, vectorised; build once, ask at any time.
+
+    `at` runs SGP4 for every object; `interpolated_at` runs it only once per ANCHOR_STEP_S of
+    catalog time and interpolates in between, which is what a map stepping through time wants.
+    """
 
     def __init__(self, elements: Sequence[Elements]) -> None:
         self.elements = tuple(elements)
-        self._satrecs = [e.to_satrec() for e in self.elements]
-        self._array = SatrecArray(self._satrecs) if self._satrecs else None
+        self._propagator = Propagator(self.elements)
+        self._anchors: dict[int, _Anchor] = {}
 
     def __len__(self) -> int:
         return len(self.elements)
 
     def at(self, moment: datetime) -> GroundPoints:
-        if self._array is None:
-            empty = np.empty(0)
-            return GroundPoints(empty, empty, empty)
-        jd, fr = julian_date(moment)
-        error, position, _velocity = self._array.sgp4(np.array([jd]), np.array([fr]))
-        points = teme_to_geodetic(position[:, 0, :], gmst_rad(jd, fr))
-        return _mask_failed(points, error[:, 0] != 0)
+        if not self.elements:
+            return _empty()
+        points = subsatellite_points(self._propagator.propagate(moment))
+        return GroundPoints(points.latitude_deg[:, 0], points.longitude_deg[:, 0], points.altitude_km[:, 0])
+
+    def interpolated_at(self, moment: datetime) -> GroundPoints:
+        """As `at`, by cubic Hermite interpolation between Earth-fixed states on the anchor grid."""
+        if not self.elements:
+            return _empty()
+        seconds = to_posix_s(moment)
+        slot = math.floor(seconds / ANCHOR_STEP_S)
+        first, second = self._anchor(slot), self._anchor(slot + 1)
+        self._anchors = {slot: first, slot + 1: second}  # keep just the pair in use
+        step = second.time_s - first.time_s
+        s = (seconds - first.time_s) / step
+        s2, s3 = s * s, s * s * s
+        position = (
+            (2 * s3 - 3 * s2 + 1) * first.position_km
+            + ((s3 - 2 * s2 + s) * step) * first.velocity_km_s
+            + (-2 * s3 + 3 * s2) * second.position_km
+            + ((s3 - s2) * step) * second.velocity_km_s
+        )
+        latitude, longitude, altitude = ecef_to_geodetic(position)
+        return GroundPoints(latitude, longitude, altitude)
+
+    def _anchor(self, slot: int) -> _Anchor:
+        anchor = self._anchors.get(slot)
+        if anchor is None:
+            time_s = slot * ANCHOR_STEP_S
+            states = self._propagator.propagate(np.array([time_s]))
+            position, velocity = states.ecef()
+            anchor = _Anchor(time_s, position[:, 0, :], velocity[:, 0, :])
+        return anchor
 
     def track(self, index: int, times: Sequence[datetime]) -> GroundPoints:
         """Ground track of one object at `times`."""
-        pairs = [julian_date(t) for t in times]
-        jd = np.array([p[0] for p in pairs])
-        fr = np.array([p[1] for p in pairs])
-        error, position, _velocity = self._satrecs[index].sgp4_array(jd, fr)
-        points = teme_to_geodetic(np.asarray(position), gmst_rad(jd, fr))
-        return _mask_failed(points, np.asarray(error) != 0)
+        states = self._propagator.propagate(posix_seconds(times), np.array([index]))
+        points = subsatellite_points(states)
+        return GroundPoints(points.latitude_deg[0], points.longitude_deg[0], points.altitude_km[0])
 
 
-def _mask_failed(points: GroundPoints, failed: NDArray[np.bool_]) -> GroundPoints:
-    if not failed.any():
-        return points
-    return GroundPoints(
-        np.where(failed, np.nan, points.latitude_deg),
-        np.where(failed, np.nan, points.longitude_deg),
-        np.where(failed, np.nan, points.altitude_km),
-    )
+def _empty() -> GroundPoints:
+    empty = np.empty(0)
+    return GroundPoints(empty, empty, empty)
 
 
 def subsolar_point(moment: datetime) -> tuple[float, float]:
-    """(latitude_deg, longitude_deg) where the Sun is at the zenith; Astronomical Almanac low-precision
-    solar coordinates (about 0.01 degrees), enough to draw day and night."""
-    jd, fr = julian_date(moment)
-    n = (jd - _J2000_JD) + fr
-    mean_longitude = math.radians(280.460 + 0.9856474 * n)
-    anomaly = math.radians(357.528 + 0.9856003 * n)
-    ecliptic_longitude = mean_longitude + math.radians(
-        1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly)
-    )
-    obliquity = math.radians(23.439 - 0.0000004 * n)
-    right_ascension = math.atan2(
-        math.cos(obliquity) * math.sin(ecliptic_longitude), math.cos(ecliptic_longitude)
-    )
-    declination = math.asin(math.sin(obliquity) * math.sin(ecliptic_longitude))
-    longitude = math.degrees(right_ascension - float(gmst_rad(jd, fr)))
-    return math.degrees(declination), (longitude + 180.0) % 360.0 - 180.0
+    """(latitude_deg, longitude_deg) where the Sun is at the zenith (JPL DE421 via tracking.look)."""
+    seconds = posix_seconds(moment)
+    sun_teme = sun_position_teme_km(seconds)[np.newaxis, :, :]
+    sun, _ = teme_to_ecef(sun_teme, np.zeros_like(sun_teme), seconds)
+    x, y, z = (float(v) for v in sun[0, 0])
+    # Where the ellipsoid's normal points at the Sun: its geodetic latitude is the direction's.
+    latitude = math.degrees(math.atan2(z, math.hypot(x, y)))
+    longitude = (math.degrees(math.atan2(y, x)) + 180.0) % 360.0 - 180.0
+    return latitude, longitude
 
 
 def sun_elevation_deg(
@@ -154,7 +140,7 @@ def sun_elevation_deg(
 
 def coverage_radius_deg(altitude_km: float, min_elevation_deg: float = 0.0) -> float:
     """Earth-central angle from the sub-satellite point to where the object is at `min_elevation_deg`
-    (spherical Earth)."""
+    (spherical Earth): the radius of a station's visibility circle on the map."""
     if not altitude_km > 0.0:
         return 0.0
     elevation = math.radians(min_elevation_deg)
@@ -190,3 +176,46 @@ def break_at_antimeridian(
         return latitude_deg, longitude_deg
     jumps = np.nonzero(np.abs(np.diff(longitude_deg)) > 180.0)[0] + 1
     return np.insert(latitude_deg, jumps, np.nan), np.insert(longitude_deg, jumps, np.nan)
+
+
+@dataclass(frozen=True)
+class RasterView:
+    """The part of the map a raster covers (degrees) and its size in device pixels."""
+
+    west_deg: float
+    east_deg: float
+    south_deg: float
+    north_deg: float
+    width_px: int
+    height_px: int
+
+    @property
+    def usable(self) -> bool:
+        return (
+            self.width_px > 0
+            and self.height_px > 0
+            and self.east_deg > self.west_deg
+            and (self.north_deg > self.south_deg)
+        )
+
+
+def rasterize_dots(
+    longitude_deg: FloatArray, latitude_deg: FloatArray, view: RasterView, dot_px: int, argb: int
+) -> NDArray[np.uint32]:
+    """Square dots of `dot_px` device pixels, one per point inside `view`, on a transparent image of
+    premultiplied 32-bit ARGB pixels (`argb`), row 0 at the north edge: a whole catalog in one blit
+    instead of a path of thousands of shapes. Points outside the view are culled."""
+    image = np.zeros((view.height_px, view.width_px), dtype=np.uint32)
+    if not view.usable or len(longitude_deg) == 0:
+        return image
+    col = (longitude_deg - view.west_deg) * (view.width_px / (view.east_deg - view.west_deg))
+    row = (view.north_deg - latitude_deg) * (view.height_px / (view.north_deg - view.south_deg))
+    inside = (col >= 0) & (col < view.width_px) & (row >= 0) & (row < view.height_px)  # NaN is outside
+    col_i = col[inside].astype(np.intp)
+    row_i = row[inside].astype(np.intp)
+    low = -(dot_px // 2)
+    for dr in range(low, low + dot_px):
+        r = np.clip(row_i + dr, 0, view.height_px - 1)
+        for dc in range(low, low + dot_px):
+            image[r, np.clip(col_i + dc, 0, view.width_px - 1)] = argb
+    return image

@@ -3,7 +3,9 @@ footprint, stations with their visibility circles; pan, zoom, click to select.
 
 Positions come from a worker thread (`MapWorker`); at most one frame is in flight, and ticks that
 arrive meanwhile collapse into the newest one, so a slow machine shows fewer frames, never a
-backlog. Every drawn thing is one long-lived pyqtgraph item updated with setData.
+backlog. Every drawn thing is one long-lived item updated with setData; the background catalog
+(up to ~16,000 objects) arrives from the worker as a device-pixel raster and is blitted, not
+stroked, and items whose data did not change are not touched.
 """
 
 from __future__ import annotations
@@ -14,19 +16,19 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QThread, Signal
-from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from numpy.typing import NDArray
+from PySide6.QtCore import QPoint, QPointF, QRectF, QThread, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
 
 from groundstation.scene import Scene
+from groundstation.world_map import RasterView
 from ui.map_worker import MapFrame, MapRequest, MapWorker
 from ui.selection import Selection
 from ui.theme import RESOURCES, Theme
 
 COASTLINES = RESOURCES / "coastlines-110m.csv"
 CLICK_RADIUS_PX = 8.0
-CATALOG_SIZE_PX = 3
-CATALOG_SEGMENT_DEG = 1e-4  # a dot is a segment this long, drawn with a square cap
 NODE_SIZE_PX = 8
 SELECTED_SIZE_PX = 13
 STATION_SIZE_PX = 11
@@ -59,9 +61,66 @@ class MapCanvas(pg.PlotWidget):
         self.painted.emit()
 
 
+class RasterItem(pg.GraphicsObject):
+    """A premultiplied-ARGB image made for a rectangle of the view at device resolution; painted
+    1:1 in device pixels (one blit), and scaled only while the view moves before the next one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pixels: NDArray[np.uint32] | None = None
+        self._image = QImage()
+        self._rect = QRectF()
+
+    def set_raster(self, pixels: NDArray[np.uint32], rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._pixels = np.ascontiguousarray(pixels)  # the QImage borrows this buffer
+        height, width = self._pixels.shape
+        self._image = QImage(
+            self._pixels.data, width, height, width * 4, QImage.Format.Format_ARGB32_Premultiplied
+        )
+        self._rect = rect
+        self.update()
+
+    def clear(self) -> None:
+        self.prepareGeometryChange()
+        self._pixels, self._image, self._rect = None, QImage(), QRectF()
+        self.update()
+
+    @property
+    def pixels(self) -> NDArray[np.uint32] | None:
+        return self._pixels
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
+        return self._rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if self._image.isNull():
+            return
+        target = painter.transform().mapRect(self._rect)
+        painter.save()
+        painter.setTransform(QTransform())
+        image_size = self._image.deviceIndependentSize()
+        if (
+            abs(target.width() - image_size.width()) < 0.5
+            and abs(target.height() - image_size.height()) < 0.5
+        ):
+            painter.drawImage(target.topLeft().toPoint(), self._image)
+        else:
+            painter.drawImage(target, self._image)
+        painter.restore()
+
+
+def premultiplied_argb(colour: QColor) -> int:
+    alpha = colour.alpha()
+    red, green, blue = (round(c * alpha / 255) for c in (colour.red(), colour.green(), colour.blue()))
+    return (alpha << 24) | (red << 16) | (green << 8) | blue
+
+
 class MapView(QWidget):
     request_frame = Signal(object)  # MapRequest, to the worker
-    load_scene = Signal(int, object, object)  # generation, elements, stations, to the worker
+    load_scene = Signal(int, object, object, object)  # generation, elements, stations, own mask
     frame_applied = Signal(object)  # MapFrame, after the items were updated
     message = Signal(str, str)  # level, text: for the event log
 
@@ -75,6 +134,7 @@ class MapView(QWidget):
         self._busy = False
         self._pending: datetime | None = None
         self._frame: MapFrame | None = None
+        self._drawn: MapFrame | None = None  # the frame the items show (None: redo every item)
         self._own_mask = np.zeros(0, dtype=bool)  # per catalog index: one of our nodes?
         self._shut_down = False
 
@@ -113,6 +173,8 @@ class MapView(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         for axis in ("bottom", "left"):
             plot.getAxis(axis).setTickSpacing(60, 30)
+            # Axes and grid change only when the view does: repaint them from a cached pixmap.
+            plot.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.view_box = plot.getViewBox()
         # Not aspect-locked: like Gpredict's map, the world fills the panel whatever its shape.
         self.view_box.setLimits(xMin=-180, xMax=180, yMin=-90, yMax=90, minXRange=2, minYRange=1)
@@ -126,9 +188,9 @@ class MapView(QWidget):
         self.coast.setZValue(1)
         self.station_circles = pg.PlotDataItem(connect="finite")
         self.station_circles.setZValue(2)
-        # The background catalog (up to ~16,000 objects) is drawn as zero-length segments with a
-        # square-capped cosmetic pen: one QPainterPath, 2-3x cheaper per frame than a scatter item.
-        self.catalog = pg.PlotCurveItem(connect="pairs")
+        # The background catalog: a raster from the worker (a path of 16,000 squares cost the GUI
+        # thread ~8 ms a frame to stroke; the blit well under one).
+        self.catalog = RasterItem()
         self.catalog.setZValue(3)
         self.nodes = pg.ScatterPlotItem(pxMode=True, size=NODE_SIZE_PX, symbol="o")
         self.nodes.setZValue(4)
@@ -156,9 +218,7 @@ class MapView(QWidget):
             plot.getAxis(axis).setPen(theme.colour("grid"))
             plot.getAxis(axis).setTextPen(theme.colour("foreground"))
         self.coast.setPen(pg.mkPen(theme.colour("coast"), width=1))
-        catalog_pen = pg.mkPen(theme.colour("catalog"), width=CATALOG_SIZE_PX)
-        catalog_pen.setCapStyle(Qt.PenCapStyle.SquareCap)
-        self.catalog.setPen(catalog_pen)
+        self._catalog_argb = premultiplied_argb(theme.colour("catalog"))
         self.nodes.setBrush(pg.mkBrush(theme.colour("node")))
         self.nodes.setPen(pg.mkPen(theme.colour("background"), width=1))
         self.selected_marker.setBrush(pg.mkBrush(None))
@@ -177,6 +237,7 @@ class MapView(QWidget):
         if self._frame is not None:
             self._apply_night(self._frame)
             self._apply_stations()
+            self.show_time(self._frame.moment)  # the catalog's raster in the new colour
 
     # Scene --------------------------------------------------------------------------------
     def set_scene(self, scene: Scene) -> None:
@@ -184,8 +245,8 @@ class MapView(QWidget):
         self._scene = scene
         self._own_mask = np.array([e.norad_id in scene.own_norad_ids for e in scene.elements], dtype=bool)
         self._generation += 1
-        self._frame = None
-        self.load_scene.emit(self._generation, scene.elements, scene.stations)
+        self._frame = self._drawn = None
+        self.load_scene.emit(self._generation, scene.elements, scene.stations, self._own_mask)
         plot = self.canvas.getPlotItem()
         for label in self.station_labels:
             plot.removeItem(label)
@@ -226,7 +287,15 @@ class MapView(QWidget):
         self._busy = True
         node = self._selection.node
         index = self._scene.index_of(node) if (self._scene is not None and node is not None) else None
-        self.request_frame.emit(MapRequest(self._generation, moment, index))
+        self.request_frame.emit(
+            MapRequest(self._generation, moment, index, self._raster_view(), self._catalog_argb)
+        )
+
+    def _raster_view(self) -> RasterView:
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        ratio = self.canvas.devicePixelRatioF()
+        size = self.view_box.size()
+        return RasterView(x0, x1, y0, y1, round(size.width() * ratio), round(size.height() * ratio))
 
     def _apply_frame(self, frame: MapFrame) -> None:
         self._busy = False
@@ -241,16 +310,27 @@ class MapView(QWidget):
     def _draw(self, frame: MapFrame) -> None:
         scene = self._scene
         assert scene is not None
-        own = self._own_mask[frame.shown_index]
-        x = np.repeat(frame.longitude_deg[~own], 2)
-        x[1::2] += CATALOG_SEGMENT_DEG
-        self.catalog.setData(x, np.repeat(frame.latitude_deg[~own], 2))
+        previous, self._drawn = self._drawn, frame
+        own = frame.own_shown
+        if frame.catalog_raster is not None and frame.raster_view is not None:
+            v = frame.raster_view
+            self.catalog.set_raster(
+                frame.catalog_raster,
+                QRectF(v.west_deg, v.south_deg, v.east_deg - v.west_deg, v.north_deg - v.south_deg),
+            )
+        else:
+            self.catalog.clear()
         self.nodes.setData(x=frame.longitude_deg[own], y=frame.latitude_deg[own])
-        self._apply_night(frame)
-        self.track_past.setData(frame.track_past[1], frame.track_past[0])
-        self.track_future.setData(frame.track_future[1], frame.track_future[0])
-        self.footprint.setData(frame.footprint[1], frame.footprint[0])
-        self.station_circles.setData(frame.station_circles[1], frame.station_circles[0])
+        if frame.night_changed or previous is None or previous.night_alpha is not frame.night_alpha:
+            self._apply_night(frame)
+        for item, line, before in (
+            (self.track_past, frame.track_past, previous.track_past if previous else None),
+            (self.track_future, frame.track_future, previous.track_future if previous else None),
+            (self.footprint, frame.footprint, previous.footprint if previous else None),
+            (self.station_circles, frame.station_circles, previous.station_circles if previous else None),
+        ):
+            if line is not before:  # the worker hands the same arrays back while nothing changed
+                item.setData(line[1], line[0])
         if frame.selected is not None and frame.selected_index is not None:
             lat, lon, alt = frame.selected
             self.selected_marker.setData(x=[lon], y=[lat])

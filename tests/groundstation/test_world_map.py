@@ -9,16 +9,21 @@ import skyfield_data
 from skyfield.api import EarthSatellite, Loader, wgs84
 
 from groundstation.world_map import (
+    ANCHOR_STEP_S,
     CatalogPositions,
+    RasterView,
     circle_on_map,
     coverage_radius_deg,
+    rasterize_dots,
     subsolar_point,
     sun_elevation_deg,
 )
 from tracking.elements import Elements
 
-# UT1-UTC (< 0.9 s) and GMST model differences move a longitude by at most ~0.005 degrees.
+# GMST model differences (IAU 1982 here, Skyfield's IAU 2000 rotation) move a longitude by ~0.005 deg.
 SUBPOINT_TOLERANCE_DEG = 0.01
+# Cubic Hermite between anchors ANCHOR_STEP_S apart: metres in LEO, a pixel of the map is ~30 km.
+INTERPOLATION_TOLERANCE_KM = 0.05
 ALTITUDE_TOLERANCE_KM = 0.05
 SUN_TOLERANCE_DEG = 0.02  # the low-precision solar formula is good to about 0.01 degrees
 SPHERICAL_EARTH_TOLERANCE_DEG = 0.5  # the circles assume a spherical Earth
@@ -129,15 +134,54 @@ def test_track_matches_the_catalog_at_each_time(ts):
     )
 
 
+def ground_distance_km(a, b):
+    """Straight-line distance between two sets of geodetic points (km), for interpolation errors."""
+    from tracking.geometry import geodetic_to_ecef_km
+
+    return np.linalg.norm(
+        geodetic_to_ecef_km(a.latitude_deg, a.longitude_deg, a.altitude_km)
+        - geodetic_to_ecef_km(b.latitude_deg, b.longitude_deg, b.altitude_km),
+        axis=-1,
+    )
+
+
+@pytest.mark.parametrize(
+    "seconds", [0.0, 0.4, 17.0, ANCHOR_STEP_S / 2, ANCHOR_STEP_S - 0.01, 3600 * 5 + 41.5]
+)
+def test_interpolated_positions_match_propagated_ones(ts, seconds):
+    elements = catalog()
+    positions = CatalogPositions(elements)
+    moment = EPOCH + timedelta(seconds=seconds)
+    interpolated = positions.interpolated_at(moment)
+    exact = positions.at(moment)
+    assert ground_distance_km(interpolated, exact).max() < INTERPOLATION_TOLERANCE_KM
+    reference = skyfield_subpoints(elements, moment, ts)  # and both against Skyfield
+    np.testing.assert_allclose(interpolated.latitude_deg, reference[:, 0], atol=SUBPOINT_TOLERANCE_DEG)
+
+
+def test_interpolation_through_a_day_of_frames_stays_within_tolerance():
+    positions = CatalogPositions(catalog())
+    worst = 0.0
+    for step in range(0, 86400, 377):  # steps that fall anywhere between anchors
+        moment = EPOCH + timedelta(seconds=step + 0.25)
+        worst = max(worst, ground_distance_km(positions.interpolated_at(moment), positions.at(moment)).max())
+    assert worst < INTERPOLATION_TOLERANCE_KM
+
+
 def test_a_decayed_object_is_nan_not_garbage():
     decaying = Elements(49999, "DECAY", EPOCH, 16.4, 0.001, 51.6, 0.0, 0.0, 0.0, 0.05)
-    points = CatalogPositions([*catalog(), decaying]).at(EPOCH + timedelta(days=60))
-    assert np.isnan(points.latitude_deg[-1])
-    assert np.isfinite(points.latitude_deg[:-1]).all()
+    positions = CatalogPositions([*catalog(), decaying])
+    for points in (
+        positions.at(EPOCH + timedelta(days=60)),
+        positions.interpolated_at(EPOCH + timedelta(days=60)),
+    ):
+        assert np.isnan(points.latitude_deg[-1])
+        assert np.isfinite(points.latitude_deg[:-1]).all()
 
 
 def test_empty_catalog():
     assert len(CatalogPositions([]).at(EPOCH)) == 0
+    assert len(CatalogPositions([]).interpolated_at(EPOCH)) == 0
 
 
 SOLSTICE_AND_EQUINOX = [datetime(2026, 12, 21, 6, 30, tzinfo=UTC), datetime(2027, 3, 20, 23, 0, tzinfo=UTC)]
@@ -181,3 +225,18 @@ def test_circle_crossing_the_antimeridian_is_broken_with_nan():
     finite = lon[np.isfinite(lon)]
     assert np.abs(np.diff(finite[: np.argmax(np.isnan(lon))])).max() < 10.0
     assert coverage_radius_deg(0.0) == 0.0
+
+
+def test_raster_puts_a_dot_per_point_at_its_pixel_and_culls_the_rest():
+    view = RasterView(-10.0, 10.0, 0.0, 10.0, width_px=200, height_px=100)  # 0.1 degree per pixel
+    lon = np.array([-9.95, 0.05, 9.95, 30.0, np.nan])
+    lat = np.array([9.95, 5.05, 0.05, 5.0, 5.0])
+    colour = 0xFF336699
+    image = rasterize_dots(lon, lat, view, 3, colour)
+    assert image.shape == (100, 200)
+    # Row 0 is the north edge; a dot is 3x3 pixels centred on its point, clipped at the border.
+    assert (image[48:51, 99:102] == colour).all()  # the point is in pixel (row 49, column 100)
+    assert (image[0:2, 0:2] == colour).all()
+    assert (image[98:100, 198:200] == colour).all()
+    assert np.count_nonzero(image) == 9 + 4 + 4  # the point outside and the NaN are culled
+    assert not rasterize_dots(lon, lat, RasterView(0, 1, 0, 1, 0, 0), 3, colour).size

@@ -7,7 +7,9 @@ from groundstation.app_settings import AppSettings
 from groundstation.scene import Scene, load_scene
 from groundstation.world_map import CatalogPositions
 from tests.ui.conftest import T0
+from tracking.geometry import footprint_circle
 from ui.map_view import MapView, load_coastlines
+from ui.map_worker import CATALOG_DOT_PX, FOOTPRINT_POINTS, FOOTPRINT_REUSE_LAT_DEG, MapRequest, MapWorker
 from ui.selection import Selection
 from ui.theme import load_theme
 
@@ -25,18 +27,33 @@ def make_map(qtbot):
     return view, selection, scene
 
 
+def settled_frame(qtbot, view):
+    """A frame drawn once the layout has settled (the first tick's axis labels resize the plot)."""
+    for _ in range(2):
+        with qtbot.waitSignal(view.frame_applied, timeout=10_000) as blocker:
+            view.show_time(T0)
+    frame = blocker.args[0]
+    size = view.view_box.size()
+    assert (frame.raster_view.width_px, frame.raster_view.height_px) == (
+        round(size.width()),
+        round(size.height()),
+    )
+    return frame
+
+
 def test_frame_shows_every_object_where_the_core_puts_it(qtbot):
     view, _selection, scene = make_map(qtbot)
     with qtbot.waitSignal(view.frame_applied, timeout=10_000) as blocker:
         view.show_time(T0)
     frame = blocker.args[0]
-    expected = CatalogPositions(scene.elements).at(T0)
+    expected = CatalogPositions(scene.elements).at(T0)  # the first frame is propagated, not interpolated
     assert frame.moment == T0
     assert len(frame.shown_index) == len(scene.elements)
     np.testing.assert_allclose(frame.longitude_deg, expected.longitude_deg, atol=SAME_POSITION_DEG)
     x, _y = view.nodes.getData()
     assert sorted(x) == sorted(frame.longitude_deg)  # the demo's nodes are all ours: drawn as nodes
-    assert len(view.catalog.getData()[0]) == 0
+    assert view.catalog.pixels is not None
+    assert not view.catalog.pixels.any()  # and none of them in the background raster
     # Night is where the Sun is below the horizon: the antisolar point is dark, the subsolar one not.
     lat, lon = frame.subsolar
     row, col = int(90 + lat), int((lon + 180) % 360)
@@ -49,15 +66,37 @@ def test_objects_not_ours_are_drawn_as_the_background_catalog(qtbot):
     view, _selection, scene = make_map(qtbot)
     ours = frozenset(e.norad_id for e in scene.elements[:6])
     view.set_scene(Scene("mixed", scene.elements, scene.stations, ours))
+    frame = settled_frame(qtbot, view)
+    assert len(view.nodes.getData()[0]) == 6
+    pixels = view.catalog.pixels
+    assert pixels is not None
+    background = np.isin(frame.shown_index, np.arange(6, len(scene.elements)))
+    # Each background object is a dot in the raster exactly where the view maps it on screen.
+    for lon, lat in zip(frame.longitude_deg[background], frame.latitude_deg[background], strict=True):
+        point = view.canvas.mapToScene(view.scene_position_of(lon, lat))
+        local = view.view_box.mapFromScene(point)
+        assert pixels[int(local.y()), int(local.x())] != 0
+    for lon, lat in zip(frame.longitude_deg[~background], frame.latitude_deg[~background], strict=True):
+        local = view.view_box.mapFromScene(view.canvas.mapToScene(view.scene_position_of(lon, lat)))
+        assert pixels[int(local.y()), int(local.x())] == 0  # ours are drawn as nodes instead
+    assert np.count_nonzero(pixels) <= len(background) * CATALOG_DOT_PX**2
+    view.shutdown()
+
+
+def test_the_raster_follows_zoom_and_culls_what_is_outside(qtbot):
+    view, _selection, scene = make_map(qtbot)
+    view.set_scene(Scene("background", scene.elements, scene.stations, frozenset()))
     with qtbot.waitSignal(view.frame_applied, timeout=10_000) as blocker:
         view.show_time(T0)
-    frame = blocker.args[0]
-    assert len(view.nodes.getData()[0]) == 6
-    x, y = view.catalog.getData()
-    assert len(x) == 2 * (len(scene.elements) - 6)  # each dot is a zero-length segment
-    background = np.isin(frame.shown_index, np.arange(6, len(scene.elements)))
-    np.testing.assert_allclose(np.sort(x[::2]), np.sort(frame.longitude_deg[background]))
-    np.testing.assert_allclose(np.sort(y[::2]), np.sort(frame.latitude_deg[background]))
+    whole = blocker.args[0]
+    lon, lat = whole.longitude_deg[0], whole.latitude_deg[0]
+    view.restore_view_state(f"{lon - 5:.3f},{lon + 5:.3f},{lat - 5:.3f},{lat + 5:.3f}")
+    zoomed = settled_frame(qtbot, view)
+    assert zoomed.raster_view.east_deg - zoomed.raster_view.west_deg < 11
+    inside = (np.abs(zoomed.longitude_deg - lon) < 5) & (np.abs(zoomed.latitude_deg - lat) < 5)
+    lit = np.count_nonzero(view.catalog.pixels)
+    assert 1 <= inside.sum() < len(scene.elements)
+    assert lit == inside.sum() * CATALOG_DOT_PX**2  # only those in view, each a whole dot
     view.shutdown()
 
 
@@ -91,7 +130,7 @@ def test_click_selects_the_nearest_node_and_draws_its_track(qtbot):
     future_lon = view.track_future.getData()[0]
     assert len(past_lon) > 100
     assert len(future_lon) > 200
-    assert np.isfinite(view.footprint.getData()[0]).sum() > 100
+    assert np.isfinite(view.footprint.getData()[0]).sum() >= FOOTPRINT_POINTS
     assert scene.elements[int(frame.shown_index[target])].name in view.info.text()
     view.shutdown()
 
@@ -122,3 +161,27 @@ def test_view_range_round_trips(qtbot):
     view.restore_view_state("nonsense")
     assert view.view_state().startswith("-20.000")
     view.shutdown()
+
+
+# Moving a footprint instead of solving it again errs by about the latitude change it was moved by.
+FOOTPRINT_SHIFT_TOLERANCE_DEG = 2 * FOOTPRINT_REUSE_LAT_DEG
+
+
+def test_worker_reuses_what_did_not_change_and_interpolates_small_steps():
+    scene = load_scene(AppSettings.demo(), T0)
+    worker = MapWorker()
+    worker.set_scene(1, scene.elements, scene.stations, np.ones(len(scene.elements), dtype=bool))
+    first = worker.frame(MapRequest(1, T0, 0))
+    second = worker.frame(MapRequest(1, T0 + timedelta(seconds=1), 0))
+    jumped = worker.frame(MapRequest(1, T0 + timedelta(hours=3), 0))
+    assert [f.interpolated for f in (first, second, jumped)] == [False, True, False]
+    assert [f.night_changed for f in (first, second, jumped)] == [True, False, True]
+    assert second.night_alpha is first.night_alpha
+    assert second.station_circles is first.station_circles  # same height: the same circles
+    lat, lon, alt = second.selected
+    ring_lat, ring_lon = footprint_circle(lat, lon, alt, points=FOOTPRINT_POINTS)
+    drawn_lat, drawn_lon = (part[np.isfinite(part)][:FOOTPRINT_POINTS] for part in second.footprint)
+    np.testing.assert_allclose(drawn_lat, ring_lat, atol=FOOTPRINT_SHIFT_TOLERANCE_DEG)
+    np.testing.assert_allclose(
+        (drawn_lon - ring_lon + 180) % 360 - 180, 0.0, atol=FOOTPRINT_SHIFT_TOLERANCE_DEG
+    )
