@@ -21,7 +21,13 @@ def message_representative(algorithm: Algorithm, message: bytes, context: bytes)
         raise ValueError(f"{algorithm.label} is not a composite algorithm")
     if len(context) > MAX_CONTEXT_BYTES:
         raise ValueError(f"context is {len(context)} bytes, at most {MAX_CONTEXT_BYTES}")
-    label = algorithm.spec.composite_label
+    return representative_for_label(algorithm.spec.composite_label, message, context)
+
+
+def representative_for_label(label: bytes, message: bytes, context: bytes) -> bytes:
+    """M' for any composite Label whose pre-hash is SHA-512."""
+    if len(context) > MAX_CONTEXT_BYTES:
+        raise ValueError(f"context is {len(context)} bytes, at most {MAX_CONTEXT_BYTES}")
     return PREFIX + label + bytes([len(context)]) + context + hashlib.sha512(message).digest()
 
 

@@ -78,3 +78,17 @@ def test_composite_ml_dsa_component_verified_by_oracle():
     ml_sig, _ = composite.split_signature(Algorithm.ML_DSA_65_ED25519, signature)
     assert ML_DSA_65.verify(ml_pk, representative, ml_sig, ctx=b"COMPSIG-MLDSA65-Ed25519-SHA512")
     assert verify_signature(Algorithm.ML_DSA_65_ED25519, key.public_key.raw, signature, message, context)
+
+
+def test_composite_message_representative_matches_the_drafts_sample():
+    # draft-ietf-lamps-pq-composite-sigs, src/messageFormatSample_ctx.md (id-MLDSA65-ECDSA-P256-SHA512).
+    sample = (
+        "436f6d706f73697465416c676f726974686d5369676e61747572657332303235"
+        "434f4d505349472d4d4c44534136352d503235362d534841353132080813061205"
+        "1626230f89ee1fcb7b0a4f7809d1267a029719004c5a5e5ec323a7c3523a20974f9"
+        "a3f202f56fadba4cd9e8d654ab9f2e96dc5c795ea176fa20ede8d854c342f903533"
+    )
+    representative = composite.representative_for_label(
+        b"COMPSIG-MLDSA65-P256-SHA512", bytes(range(10)), bytes.fromhex("0813061205162623")
+    )
+    assert representative.hex() == sample

@@ -71,3 +71,4 @@ def test_liboqs_signatures_verify_through_cryptography(oqs_backend: LiboqsBacken
         public = signer.generate_keypair()
         signature = signer.sign_with_ctx_str(b"message", b"context")
     assert verify_signature(algorithm, bytes(public), bytes(signature), b"message", b"context")
+
