@@ -7,14 +7,18 @@ import sys
 
 from tests.conftest import REPO
 
+PROJECT = "groundstation radios tracking ui"
+HEAVY = "numpy scipy PySide6 platformdirs"
+
 
 def test_verifier_library_loads_nothing_ground_only():
     code = (
         "import sys\n"
         "import groundstation.governance.verifier\n"
-        "ours = sorted(m for m in sys.modules if m.split('.')[0] in {'groundstation', 'radios', 'tracking', 'ui'})\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'numpy', 'scipy', 'PySide6', 'platformdirs'})\n"
-        "print(' '.join(m for m in ours if not m.startswith('groundstation.governance') and m != 'groundstation'))\n"
+        "top = {m: m.split('.')[0] for m in sys.modules}\n"
+        f"ours = [m for m, t in top.items() if t in {PROJECT.split()!r}]\n"
+        f"heavy = [m for m, t in top.items() if t in {HEAVY.split()!r}]\n"
+        "print(' '.join(m for m in ours if m != 'groundstation' and not m.startswith('groundstation.governance')))\n"
         "print(' '.join(heavy))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
