@@ -72,7 +72,11 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
+        """A write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so a
+        busy database is waited for (busy_timeout) instead of failing a read-to-write upgrade."""
         with self.engine.begin() as conn:
+            if self.is_sqlite:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
     def integrity_check(self) -> str:

@@ -40,6 +40,10 @@ class TelemetryService:
     def receive(self, frames: Sequence[TelemetryFrame]) -> Ingested:
         decoded = self.decoder.decode(frames)
         receipt = self.archive.write(decoded)  # durable before anyone acts on it
+        return self.evaluate(receipt, decoded)
+
+    def evaluate(self, receipt: WriteReceipt, decoded: DecodeResult) -> Ingested:
+        """After storage: alarms, then the fleet view (and their listeners)."""
         events = self.alarms.process(decoded)
         self.fleet.update(decoded)
         return Ingested(receipt, decoded, tuple(events))
