@@ -98,6 +98,7 @@ class TrackingStats:
     doppler_checks: int = 0
     outages: int = 0
     pointing_errors_deg: list[float] = field(default_factory=list)
+    pointing_error_times_s: list[float] = field(default_factory=list)  # POSIX seconds of each sample
     frequency_errors_hz: list[float] = field(default_factory=list)
 
     @property
@@ -123,7 +124,7 @@ class _Device:
             if not self.lost:
                 self.lost = True
                 self.outages += 1
-                self._emit("lost", f"{self.name}: {exc}")
+                self._emit("lost", str(exc) if str(exc).startswith(self.name) else f"{self.name}: {exc}")
             return False, None
         if self.lost:
             self.lost = False
@@ -164,7 +165,9 @@ class PassTracker:
         self._next_doppler_s = -math.inf
         self._rotator = _Device(rotator.name if rotator else "rotator", self._emit, self._rotator_back)
         self._sink = _Device(sink.name if sink else "radio", self._emit, self._sink_back)
+        # Until the rotator says where it is, assume it is parked.
         self._preposition_s = self._preposition_time_s(plan.limits.park)
+        self._located = False
 
     # -- events -------------------------------------------------------------------------------
     def _emit(self, kind: str, message: str) -> None:
@@ -189,6 +192,15 @@ class PassTracker:
         slew_s = self.plan.limits.slew_time_s(here, self.plan.preposition)
         return self.plan.start_s - slew_s - self.settings.preposition_margin_s
 
+    def _locate(self) -> None:
+        """Ask the rotator where it is once, to start pre-positioning early enough from there."""
+        rotator = self.rotator
+        assert rotator is not None
+        ok, here = self._rotator.call(rotator.position)
+        if ok and here is not None:
+            self._located = True
+            self._preposition_s = self._preposition_time_s(here)
+
     @property
     def finished(self) -> bool:
         return self.phase is Phase.DONE
@@ -204,6 +216,8 @@ class PassTracker:
         if reached_s >= self.plan.end_s:
             self._finish()
             return math.inf
+        if self.phase is Phase.PARKED and not self._located and self.rotator is not None:
+            self._locate()
         if self.phase is Phase.PARKED and reached_s >= self._preposition_s:
             self._preposition()
         if self.phase is not Phase.TRACKING and reached_s >= self.plan.start_s:
@@ -288,6 +302,7 @@ class PassTracker:
         sky_az, sky_el = self.track.direction_at(now_s)
         error_deg = pointing_error_deg(here.azimuth_deg, here.elevation_deg, sky_az, sky_el)
         self.stats.pointing_errors_deg.append(error_deg)
+        self.stats.pointing_error_times_s.append(now_s)
         target = self.plan.pointing_at(now_s + self._lead_s(now_s, here))
         if self._needs_move(target):
             self._send_move(target, "move")

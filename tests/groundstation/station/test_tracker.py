@@ -3,6 +3,8 @@ injected clock, run as fast as the machine allows."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -217,3 +219,15 @@ def test_plan_and_frequencies_need_both_sink_and_controller():
     clock = SimulatedClock(utc_from_posix(plan.start_s), speed=0)
     with pytest.raises(ValueError, match="go together"):
         PassTracker(plan, clock=clock, sink=RigSink(SimulatedRig()))
+
+
+def test_every_command_is_logged(caplog):
+    _, _, track = north_crossing_pass()
+    plan = plan_pointing(track, WIDE)
+    frequencies = FrequencyPlan(downlink_hz=437_800_000.0, uplink_hz=145_990_000.0)
+    with caplog.at_level(logging.INFO, logger="groundstation.station"):
+        stats = Run(plan, frequencies=frequencies).run()
+    sent = [record.getMessage() for record in caplog.records if " <- " in record.getMessage()]
+    assert len([m for m in sent if " <- az " in m]) == stats.rotator_moves  # preposition, moves, park
+    assert len([m for m in sent if " <- RX " in m]) == stats.rx_tunes
+    assert len([m for m in sent if " <- TX " in m]) == stats.tx_tunes
