@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "passes",
     "demo",
     "telemetry",
+    "track",
 )
 
 EXIT_OK = 0

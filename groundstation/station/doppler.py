@@ -227,6 +227,27 @@ class RadioSink:
         return self._rx_hz if self._rx_hz is not None else self.radio.settings.frequency_hz
 
 
+class DisplaySink:
+    """No device: the tracking loop's tune events show the corrected frequencies, nothing is sent."""
+
+    name = "doppler"
+
+    def __init__(self) -> None:
+        self._rx_hz = 0.0
+
+    def prepare(self, *, uplink: bool) -> None:
+        """Nothing to prepare."""
+
+    def set_rx_hz(self, frequency_hz: float) -> None:
+        self._rx_hz = frequency_hz
+
+    def set_tx_hz(self, frequency_hz: float) -> None:
+        """Shown by the loop's event; nothing to keep."""
+
+    def rx_hz(self) -> float:
+        return self._rx_hz
+
+
 @dataclass(frozen=True)
 class DopplerSettings:
     """How often the loop looks at Doppler and how far a frequency must drift before it is resent."""
