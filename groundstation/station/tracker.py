@@ -31,7 +31,7 @@ from groundstation.station.doppler import (
     station_frequencies,
 )
 from groundstation.station.pointing import PointingPlan
-from groundstation.station.sky import pointing_error_deg, utc_from_posix
+from groundstation.station.sky import pointing_error_deg
 from radios.errors import DeviceError, LimitError
 from radios.rotator import Pointing, Rotator
 
@@ -386,7 +386,3 @@ class PassTracker:
 
 def _separation_deg(a: Pointing, b: Pointing) -> float:
     return pointing_error_deg(a.azimuth_deg, a.elevation_deg, b.azimuth_deg, b.elevation_deg)
-
-
-def describe_time(time_s: float) -> str:
-    return f"{utc_from_posix(time_s):%Y-%m-%d %H:%M:%S} UTC"

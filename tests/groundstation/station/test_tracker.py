@@ -14,6 +14,7 @@ from groundstation.station.doppler import (
     DopplerSettings,
     FrequencyPlan,
     LinearTransponder,
+    RadioSink,
     RigSink,
     satellite_downlink_hz,
     station_frequencies,
@@ -21,7 +22,9 @@ from groundstation.station.doppler import (
 from groundstation.station.pointing import PointingMode, PointingPlan, plan_pointing
 from groundstation.station.sky import utc_from_posix
 from groundstation.station.tracker import PassTracker, Phase, TrackerEvent, TrackerSettings
+from radios.loopback import LoopbackRadio
 from radios.rotator import RotatorLimits
+from radios.sdr import RadioSettings
 from radios.simulated import SimulatedRig, SimulatedRotator
 from tests.groundstation.station.real_passes import north_crossing_pass, zenith_pass
 
@@ -231,3 +234,23 @@ def test_every_command_is_logged(caplog):
     assert len([m for m in sent if " <- az " in m]) == stats.rotator_moves  # preposition, moves, park
     assert len([m for m in sent if " <- RX " in m]) == stats.rx_tunes
     assert len([m for m in sent if " <- TX " in m]) == stats.tx_tunes
+
+
+def test_an_sdr_is_retuned_through_the_radio_protocol():
+    _, _, track = north_crossing_pass()
+    plan = plan_pointing(track, WIDE)
+    frequencies = FrequencyPlan(downlink_hz=437_800_000.0, uplink_hz=145_990_000.0)
+    radio = LoopbackRadio(RadioSettings(sample_rate_hz=48_000.0, frequency_hz=437_800_000.0))
+    radio.open()
+    clock = SimulatedClock(utc_from_posix(plan.start_s - 60.0), speed=0)
+    controller = DopplerController(frequencies, DopplerSettings(threshold_hz=10.0))
+    tracker = PassTracker(plan, clock=clock, sink=RadioSink(radio), doppler=controller)
+    middle_s = (plan.start_s + plan.end_s) / 2
+    while clock.now().timestamp() < middle_s:
+        clock.step(min(tracker.step(), middle_s - clock.now().timestamp()))
+    # `tune` moves both directions on an SDR: the uplink must have been set again after it.
+    # (An SDR takes fractional hertz; the controller keeps what it sent rounded.)
+    assert radio.settings.frequency_hz == pytest.approx(controller.sent.rx_hz, abs=ROUNDING_HZ / 2)
+    assert radio.tx_frequency_hz == pytest.approx(controller.sent.tx_hz, abs=ROUNDING_HZ / 2)
+    assert tracker.stats.rx_tunes > 10
+    radio.close()
