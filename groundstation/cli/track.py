@@ -144,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         session.run(until)
         _print("stopped: --duration reached" if until is not None else "stopped")
+    except ValueError as exc:  # elements SGP4 cannot use (decayed, damaged)
+        session.park()
+        raise InputError(f"{args.elements}: {exc}") from None
     except KeyboardInterrupt:
         _print("interrupted: parking the rotator")
         session.park()

@@ -65,6 +65,8 @@ def upcoming_passes(
     min_elevation_deg: float = 0.0,
 ) -> tuple[Pass, ...]:
     """The satellite's passes over `location` between `start` and `end`, in time order (a pass in
-    progress at `start` included)."""
+    progress at `start` included). ValueError when SGP4 fails on the elements and finds none."""
     found = find_passes([elements], [location], start, end, min_elevation_deg=min_elevation_deg)
+    if found.errors and not found.passes:
+        raise ValueError(str(found.errors[0]))
     return tuple(sorted(found.passes, key=lambda item: item.aos))

@@ -336,6 +336,15 @@ class PassTracker:
         assert sink is not None
         assert doppler is not None
         rx, tx = due.rx_hz, due.tx_hz
+        try:
+            self._send_rx_tx(rx, tx)
+        except ValueError as exc:  # a frequency the device refuses: say so, keep tracking
+            self._emit("error", f"{sink.name}: {exc}")
+
+    def _send_rx_tx(self, rx: float | None, tx: float | None) -> None:
+        sink, doppler = self.sink, self.doppler
+        assert sink is not None
+        assert doppler is not None
         if rx is not None:
             if not self._sink.call(lambda: sink.set_rx_hz(rx))[0]:
                 return

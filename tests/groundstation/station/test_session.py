@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -73,3 +74,10 @@ def test_serial_rotators_get_the_safe_default_and_odd_ranges_are_refused():
     assert limits_from_ranges(90.0, 540.0, 0.0, 180.0).park_azimuth_deg == 90.0
     with pytest.raises(DeviceConfigError, match=r"span 360\.\.720"):
         limits_from_ranges(0.0, 180.0, 0.0, 90.0)
+
+
+def test_elements_sgp4_cannot_use_are_a_value_error():
+    decaying = replace(iss(), bstar_per_earth_radius=0.5)  # drag that brings it down within months
+    later = SEARCH_FROM + timedelta(days=200)
+    with pytest.raises(ValueError, match="SGP4 error"):
+        upcoming_passes(decaying, station_near_apex("x", 0.0, 0.0), later, later + timedelta(days=1))
