@@ -1,4 +1,4 @@
-"""`groundstation telemetry query|export`: read the telemetry archive from the command line."""
+"""`groundstation telemetry query|export|prune|xtce-import`: the telemetry archive and dictionaries."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from groundstation.telemetry.archive import (
     TelemetryArchive,
     UnknownNameError,
 )
+from groundstation.telemetry.dictionary import TelemetryDictionary
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -56,6 +57,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument("--frames", action="store_true", help="export raw frames (hex) instead of samples")
     export.add_argument("--out", default="-", help="output CSV file (default: stdout)")
     export.set_defaults(handler=run_export)
+
+    xtce = commands.add_parser(
+        "xtce-import", help="convert an XTCE telemetry definition to a TOML dictionary"
+    )
+    xtce.add_argument("xtce", metavar="FILE", help="XTCE XML file")
+    xtce.add_argument("--out", default="-", help="TOML dictionary to write (default: stdout)")
+    xtce.add_argument(
+        "--period-s", type=float, default=10.0, help="expected packet period when XTCE gives no rate"
+    )
+    xtce.add_argument("--mode-parameter", help="enumerated parameter that selects per-mode limits")
+    xtce.set_defaults(handler=run_xtce_import)
 
     prune = commands.add_parser("prune", help="retention: delete what is older than N days, per table")
     prune.add_argument("--db", required=True, help="archive: SQLite file or database URL")
@@ -164,12 +176,39 @@ def run_prune(args: argparse.Namespace) -> int:
     for name, value in days.items():
         if value is not None and not (math.isfinite(value) and value > 0):
             raise InputError(f"--{name}-days: must be > 0, got {value:g}")
-    policy = RetentionPolicy(frames_days=args.frames_days, samples_days=args.samples_days,
-                             closed_alarms_days=args.alarms_days)
+    policy = RetentionPolicy(
+        frames_days=args.frames_days, samples_days=args.samples_days, closed_alarms_days=args.alarms_days
+    )
     with _archive(args.db) as archive:
         report = archive.apply_retention(policy, SystemClock().now())
     print(
         f"deleted {report.frames_deleted} frames, {report.samples_deleted} samples, "
         f"{report.alarms_deleted} closed alarms"
     )
+    return 0
+
+
+def run_xtce_import(args: argparse.Namespace) -> int:
+    from groundstation.telemetry.dictionary import DictionaryError, dictionary_to_toml
+    from groundstation.telemetry.xtce import load_xtce
+
+    if not (math.isfinite(args.period_s) and args.period_s > 0):
+        raise InputError(f"--period-s: must be > 0, got {args.period_s:g}")
+    try:
+        dictionary = load_xtce(args.xtce, default_period_s=args.period_s, mode_parameter=args.mode_parameter)
+        text = dictionary_to_toml(dictionary)
+        if args.mode_parameter is not None:
+            # The TOML loader checks what the importer cannot (the mode parameter is an enum).
+            TelemetryDictionary.from_toml(text, args.xtce)
+    except DictionaryError as exc:
+        raise InputError(str(exc)) from None
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    path = Path(args.out)
+    if not path.parent.is_dir():
+        raise InputError(f"--out: no such folder: {path.parent}")
+    path.write_text(text, encoding="utf-8")
+    count = sum(len(p.parameters) for p in dictionary.packets)
+    print(f"wrote {len(dictionary.packets)} packets, {count} parameters to {path}", file=sys.stderr)
     return 0

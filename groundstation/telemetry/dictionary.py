@@ -240,6 +240,80 @@ class TelemetryDictionary:
         return cls.from_toml(text, str(path))
 
 
+def dictionary_to_toml(dictionary: TelemetryDictionary) -> str:
+    """The dictionary in this module's TOML layout (e.g. to edit one imported from XTCE)."""
+    import tomli_w
+
+    def ranges(r: LimitRanges) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if r.warning is not None:
+            out["warning"] = list(r.warning)
+        if r.critical is not None:
+            out["critical"] = list(r.critical)
+        return out
+
+    doc: dict[str, Any] = {"name": dictionary.name, "version": dictionary.version, "byte_order": "big"}
+    if dictionary.mode_parameter is not None:
+        doc["mode_parameter"] = dictionary.mode_parameter
+    doc["stale_after_periods"] = dictionary.stale_after_periods
+    doc["packets"] = {}
+    doc["parameters"] = {}
+    for packet in dictionary.packets:
+        body: dict[str, Any] = {
+            "apid": packet.apid,
+            "length_bytes": packet.length_bytes,
+            "expected_period_s": packet.expected_period_s,
+        }
+        if packet.description:
+            body["description"] = packet.description
+        doc["packets"][packet.name] = body
+        for prm in packet.parameters:
+            p: dict[str, Any] = {"packet": packet.name, "type": prm.type}
+            if prm.type in ("bool", "enum"):
+                p["encoding"] = prm.encoding
+            p["offset_bytes"] = prm.offset_bytes
+            if prm.bit_offset is not None and prm.bit_length is not None:
+                p["bit_offset"], p["bit_length"] = prm.bit_offset, prm.bit_length
+            if prm.byte_order != "big":
+                p["byte_order"] = prm.byte_order
+            if prm.unit:
+                p["unit"] = prm.unit
+            if prm.description:
+                p["description"] = prm.description
+            if prm.expected_period_s != packet.expected_period_s:
+                p["expected_period_s"] = prm.expected_period_s
+            if prm.enumeration:
+                p["enum"] = {str(value): label for value, label in prm.enumeration}
+            if isinstance(prm.calibration, PolynomialCalibration):
+                p["calibration"] = {"polynomial": list(prm.calibration.coefficients)}
+            elif isinstance(prm.calibration, TableCalibration):
+                table = [
+                    [r, e]
+                    for r, e in zip(prm.calibration.raw_points, prm.calibration.eng_points, strict=True)
+                ]
+                p["calibration"] = {"table": table, "interpolation": prm.calibration.interpolation}
+            if prm.limits is not None:
+                lim = prm.limits
+                limits: dict[str, Any] = {}
+                if prm.type == "enum":
+                    limits["warning_states"] = sorted(lim.warning_states)
+                    limits["critical_states"] = sorted(lim.critical_states)
+                else:
+                    limits.update(ranges(lim.default))
+                    if lim.hysteresis:
+                        limits["hysteresis"] = lim.hysteresis
+                    if lim.by_mode:
+                        limits["by_mode"] = {mode: ranges(r) for mode, r in lim.by_mode}
+                if lim.min_violations != 1:
+                    limits["min_violations"] = lim.min_violations
+                p["limits"] = limits
+            doc["parameters"][prm.name] = p
+    roles = {k: v for k, v in vars(dictionary.health).items() if v not in (None, ())}
+    if roles:
+        doc["health"] = {k: list(v) if isinstance(v, tuple) else v for k, v in roles.items()}
+    return tomli_w.dumps(doc)
+
+
 def load_dictionary(path: str | Path) -> TelemetryDictionary:
     """Load and validate a TOML telemetry dictionary (see the module docstring for the layout)."""
     return TelemetryDictionary.from_file(path)
@@ -345,6 +419,12 @@ class _Loader:
         if not math.isfinite(value):
             raise self.fail(path, f"must be finite, got {value!r}")
         return float(value)
+
+    def bound(self, value: Any, path: _Path) -> float:
+        """A limit bound: a number, or ±inf for an open side."""
+        if isinstance(value, float) and math.isinf(value):
+            return value
+        return self.number(value, path)
 
     def positive(self, table: Mapping[str, Any], key: str, path: _Path) -> float:
         value = self.number(table[key], (*path, key))
@@ -576,7 +656,7 @@ class _Loader:
                 pair = body[key]
                 if not isinstance(pair, list) or len(pair) != 2:
                     raise self.fail((*path, key), f"must be [low, high], got {pair!r}")
-                lo, hi = (self.number(v, (*path, key)) for v in pair)
+                lo, hi = (self.bound(v, (*path, key)) for v in pair)
                 if lo > hi:
                     raise self.fail((*path, key), f"low {lo:g} is above high {hi:g}")
                 found[key] = (lo, hi)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import space_packet_parser as spp
 
+from groundstation.cli import main
 from groundstation.telemetry.alarms import Severity, range_severity, state_severity
 from groundstation.telemetry.decoder import TelemetryDecoder
+from groundstation.telemetry.dictionary import (
+    TelemetryDictionary,
+    demo_dictionary,
+    dictionary_to_toml,
+    load_dictionary,
+)
 from groundstation.telemetry.frames import TelemetryFrame
 from groundstation.telemetry.xtce import XtceError, load_xtce
 from tests.groundstation.telemetry.conftest import T0, reception
@@ -143,3 +151,40 @@ def test_refusals_name_file_and_line(tmp_path: Path, old: str, new: str, needle:
     assert str(caught.value).startswith(f"{path}:{_line(text, needle)}: "), str(caught.value)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_xtce_import_cli_writes_a_toml_dictionary_that_loads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "reference.xml"
+    write_reference(source)
+    out = tmp_path / "reference.toml"
+    assert main(["telemetry", "xtce-import", str(source), "--out", str(out), "--period-s", "30"]) == 0
+    assert "wrote 1 packets, 11 parameters" in capsys.readouterr().err
+    from_toml = load_dictionary(out)
+    from_xtce = load_xtce(source, default_period_s=30.0)
+    assert replace(from_toml, source="x") == replace(from_xtce, source="x")
+    assert main(["telemetry", "xtce-import", str(DATA / "alarms.xtce.xml"), "--mode-parameter", "mode"]) == 0
+    text = capsys.readouterr().out
+    assert replace(TelemetryDictionary.from_toml(text), source="x") == replace(
+        load_xtce(DATA / "alarms.xtce.xml", mode_parameter="mode"), source="x"
+    )
+    assert (
+        main(
+            [
+                "telemetry",
+                "xtce-import",
+                str(DATA / "alarms.xtce.xml"),
+                "--mode-parameter",
+                "board_temperature",
+            ]
+        )
+        == 2
+    )
+    assert "mode_parameter: must name an enum parameter" in capsys.readouterr().err
+
+
+def test_the_demo_dictionary_survives_a_toml_round_trip() -> None:
+    demo = demo_dictionary()
+    again = TelemetryDictionary.from_toml(dictionary_to_toml(demo), "again")
+    assert replace(again, source=demo.source) == demo
