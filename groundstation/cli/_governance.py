@@ -159,14 +159,15 @@ def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         raise InputError(f"{path}: cannot write: {exc.strerror}") from exc
 
 
-def next_sequence(target: str, epoch: int, requested: int | None) -> int:
-    """The ground's per-(target, epoch) counter: next number, or record an explicit one."""
+def next_sequence(epoch: int, requested: int | None) -> int:
+    """The ground's per-epoch counter: next number, or record an explicit one. One counter for
+    every target, because a node's replay window (per node and epoch) also sees group packets."""
     path = settings.data_dir() / "sequences.json"
     try:
         counters = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: unreadable sequence counters: {exc}") from exc
-    key = f"{target}@{epoch}"
+    key = f"epoch-{epoch}"
     last = int(counters.get(key, 0))
     sequence = last + 1 if requested is None else requested
     counters[key] = max(last, sequence)

@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
     create.add_argument("--new-roster", type=Path, help="roster-rotation: the next roster (epoch + 1)")
     create.add_argument("--valid-for", type=int, default=3600, metavar="SECONDS")
     create.add_argument("--valid-from", help="ISO 8601 UTC time (default: now)")
-    create.add_argument("--sequence", type=int, help="default: the next number for this target and epoch")
+    create.add_argument("--sequence", type=int, help="default: next of this epoch (all targets)")
     create.add_argument("--output", type=Path, required=True, metavar="PACKET")
     create.set_defaults(handler=_create)
 
@@ -150,7 +150,7 @@ def _create(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output}: already exists (will not overwrite a packet)")
     payload = _payload(args, roster)
     valid_from = _time(args.valid_from, "--valid-from")
-    sequence = next_sequence(str(target), roster.epoch, args.sequence)
+    sequence = next_sequence(roster.epoch, args.sequence)
     try:
         packet = build_packet(
             roster,

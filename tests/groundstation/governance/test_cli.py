@@ -108,8 +108,27 @@ def test_inspect_json_verifies_with_an_independent_implementation(
         assert capsys.readouterr().out.strip() == entry["public_key_hex"]
 
 
-def test_sequences_count_up_per_target(station: Path, capsys: pytest.CaptureFixture[str]):
-    first, second = _packet(station, "a.bin"), _packet(station, "b.bin")
+def test_sequences_count_up_across_targets(station: Path, capsys: pytest.CaptureFixture[str]):
+    # A node in group leo-a sees both packets: their sequence numbers must differ.
+    first = _packet(station, "a.bin")
+    second = station / "b.bin"
+    assert (
+        main(
+            [
+                "packet",
+                "create",
+                "--roster",
+                str(station / "roster.json"),
+                "--target",
+                "group:leo-a",
+                "--opcode",
+                "ping",
+                "--output",
+                str(second),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     sequences = []
     for path in (first, second):

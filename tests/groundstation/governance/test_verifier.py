@@ -305,3 +305,12 @@ def test_injected_clock_is_used(council: Council, tmp_path: Path):
 
     verifier = NodeVerifier(NodeIdentity("sat-1"), council.roster, tmp_path, clock=Fixed())
     assert verifier.verify(council.packet().encode()).reason == Reason.EXPIRED
+
+
+@pytest.mark.parametrize("algorithm", list(Algorithm), ids=lambda a: a.label)
+def test_every_algorithm_end_to_end(algorithm: Algorithm, tmp_path: Path):
+    small = make_council(algorithm, size=3, quorum=2)
+    data = small.packet(signers=(0, 2)).encode()
+    verifier = NodeVerifier(NodeIdentity("sat-1"), small.roster, tmp_path)
+    assert verifier.verify(data, NOW).accepted
+    assert verifier.verify(data, NOW).reason == Reason.REPLAY
