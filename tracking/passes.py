@@ -46,12 +46,17 @@ _STEP_ANGLE_RAD = 0.8
 _MAX_STEP_S = 7200.0
 _STEP_QUANTUM_S = 30.0  # similar orbits share one grid, hence one SGP4 call
 _STEPS_PER_PERIOD_MIN = 8
-_CHUNK_SATELLITES = 1024
+# Satellite-stations per chunk: keeps the per-pass arrays cache-sized whatever the station count.
+_CHUNK_PAIRS = 1024
+_MIN_CHUNK_SATELLITES = 64
 # Above this decay rate SGP4's own velocities would cost the interpolant more than a couple of metres.
 _DECAY_RATE_LIMIT_KM_S = 1e-5
 _DIFFERENCE_STEP_S = 0.5
 ROOT_TOLERANCE_S = 1e-3
+# Newton converges quadratically: once its step is this small the root is good to microseconds.
+_NEWTON_STEP_S = 1e-2
 _MAX_ITERATIONS = 60
+_MAX_WALK_STEPS = 8
 # Orbit-plane wobble (J2 precession, short-period terms) within two steps, on top of Earth's rotation.
 _PLANE_MARGIN_RAD = math.radians(0.5)
 # Azimuth-dependent masks are resolved by sampling each pass at this step.
@@ -187,14 +192,18 @@ def find_passes(
         steps = _grid_steps_s(propagator)
         for step in np.unique(steps):
             members = np.flatnonzero(steps == step)
-            for first in range(0, members.size, _CHUNK_SATELLITES):
-                chunk = members[first : first + _CHUNK_SATELLITES]
+            size = max(_MIN_CHUNK_SATELLITES, _CHUNK_PAIRS // len(sites))
+            for first in range(0, members.size, size):
+                chunk = members[first : first + size]
                 grid = _Grid.build(propagator, chunk, window, float(step))
                 errors.extend(
                     errors_from_codes([propagator.elements[i] for i in chunk], grid.times_s, grid.codes)
                 )
                 found.append(_passes_in_grid(grid, sites, window, chunk))
-    table = _Found.concatenate(found).table(propagator.elements, names, min_elevation_deg)
+    combined = _Found.concatenate(found)
+    found.clear()  # hold at most two copies of the columns
+    table = combined.table(propagator.elements, names, min_elevation_deg)
+    del combined
     errors.sort(key=lambda error: error.norad_id)
     return PassSearchResult(table, tuple(errors))
 
@@ -249,11 +258,11 @@ class _Sites:
     def __len__(self) -> int:
         return int(self.up.shape[0])
 
-    def visibility_cone_cos(self, site: int, apogee_km: FloatArray) -> FloatArray:
+    def visibility_cone_cos(self, site: IntArray, apogee_km: FloatArray) -> FloatArray:
         """cos of the largest angle between a satellite's position and the location's up vector at
         which it can reach the threshold (a necessary condition, valid on the ellipsoid)."""
         sin_e = self.sin_threshold[site]
-        reach = self.up_offset_km[site] - self.radius_km[site] * abs(sin_e)
+        reach = self.up_offset_km[site] - self.radius_km[site] * np.abs(sin_e)
         return np.asarray(np.clip(sin_e + reach / apogee_km, -1.0, 1.0))
 
 
@@ -268,7 +277,8 @@ class _Grid:
     valid: BoolArray
     codes: npt.NDArray[np.uint8]
     apogee_km: FloatArray  # (n,)
-    nodes: FloatArray  # (n * T, 6): position and velocity x step, the interpolation data
+    flat_position_km: FloatArray  # (n * T, 3): the interpolation data, gathered by flat sample index
+    flat_velocity_step_km: FloatArray  # (n * T, 3): velocity x step
 
     @classmethod
     def build(cls, propagator: Propagator, chunk: IntArray, window: _Window, step_s: float) -> _Grid:
@@ -288,8 +298,8 @@ class _Grid:
             velocity_teme[decaying] = np.where(np.isfinite(derivative), derivative, velocity_teme[decaying])
         position, velocity = teme_to_ecef(states.position_km, velocity_teme, times_s)
         apogee = propagator.apogee_radius_km()[chunk] + 50.0  # margin for SGP4's short-period terms
-        nodes = np.concatenate((position, velocity * step_s), axis=-1).reshape(-1, 6)
-        return cls(times_s, step_s, position, velocity, states.valid, states.error_code, apogee, nodes)
+        return cls(times_s, step_s, position, velocity, states.valid, states.error_code, apogee,
+                   position.reshape(-1, 3), (velocity * step_s).reshape(-1, 3))  # fmt: skip
 
     def inertial_velocity(self, sat: IntArray, k: IntArray) -> FloatArray:
         """TEME velocity expressed in Earth-fixed axes (adds back Earth's rotation)."""
@@ -299,12 +309,14 @@ class _Grid:
 
 
 def _hermite_inverse() -> FloatArray:
-    """Maps values and slopes at nodes -1, 0, 1, 2 to the power coefficients of the degree-7 Hermite."""
+    """Maps (value, slope x step) at nodes -1, 0, 1, 2, interleaved per node, to the power coefficients
+    of the degree-7 Hermite interpolant in s = (t - t_j) / step."""
     nodes = np.array([-1.0, 0.0, 1.0, 2.0])
     powers = np.arange(8)
     values = nodes[:, None] ** powers[None, :]
     slopes = powers[None, :] * nodes[:, None] ** np.maximum(powers - 1, 0)[None, :]
-    return np.asarray(np.linalg.inv(np.vstack((values, slopes))))
+    inverse = np.linalg.inv(np.vstack((values, slopes)))
+    return np.asarray(inverse[:, [0, 4, 1, 5, 2, 6, 3, 7]])
 
 
 _HERMITE_INVERSE = _hermite_inverse()
@@ -315,13 +327,15 @@ def _poly_eval(coefficients: FloatArray, s: FloatArray) -> tuple[FloatArray, Flo
     value = coefficients[-1].copy()
     slope = np.zeros_like(value)
     for m in range(coefficients.shape[0] - 2, -1, -1):
-        slope = slope * s + value
-        value = value * s + coefficients[m]
+        slope *= s
+        slope += value
+        value *= s
+        value += coefficients[m]
     return value, slope
 
 
 def _poly_mul(a: FloatArray, b: FloatArray) -> FloatArray:
-    out = np.zeros((a.shape[0] + b.shape[0] - 1, a.shape[1]))
+    out = np.zeros((a.shape[0] + b.shape[0] - 1, *a.shape[1:]))
     for i in range(a.shape[0]):
         out[i : i + b.shape[0]] += a[i] * b
     return out
@@ -331,106 +345,139 @@ def _poly_derivative(coefficients: FloatArray) -> FloatArray:
     return np.asarray(coefficients[1:] * np.arange(1, coefficients.shape[0])[:, None])
 
 
-@dataclass(frozen=True, eq=False)
-class _Rows:
-    """Problems inside one grid interval [t_j, t_j + step] of one satellite, seen from one site."""
-
-    sat: IntArray
-    site: IntArray
-    interval: IntArray
-
-    @classmethod
-    def concatenate(cls, parts: Sequence[_Rows]) -> _Rows:
-        if not parts:
-            empty = np.zeros(0, dtype=np.intp)
-            return cls(empty, empty.copy(), empty.copy())
-        return cls(
-            np.concatenate([p.sat for p in parts]),
-            np.concatenate([p.site for p in parts]),
-            np.concatenate([p.interval for p in parts]),
-        )
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.asarray(np.einsum("...d,...d->...", a, b))
 
 
 class _Interpolant:
-    """East, north, up of the satellite from the site over each row's interval, as polynomials in
-    s = (t - t_j) / step, s in [0, 1]."""
+    """The satellite's position relative to the site over each row's grid interval [t_j, t_j + step],
+    as polynomials in s = (t - t_j) / step (s in [0, 1]): `vector` (8, r, 3) Earth-fixed, `up` (8, r)."""
 
-    def __init__(self, grid: _Grid, sites: _Sites, rows: _Rows) -> None:
-        count = rows.sat.size
-        nodes = (rows.sat * grid.times_s.size + rows.interval)[:, None] + np.arange(-1, 3)[None, :]
-        gathered = np.take(grid.nodes, nodes, axis=0)  # (r, 4, 6): position, velocity x step
-        gathered[:, :, :3] -= sites.position_km[rows.site][:, None, :]
-        data = gathered.reshape(count, 4, 2, 3).transpose(0, 2, 1, 3).reshape(count, 8, 3)
-        enu = np.matmul(data, sites.basis[rows.site].transpose(0, 2, 1))  # (r, 8, 3)
-        coefficients = (_HERMITE_INVERSE @ enu.transpose(1, 0, 2).reshape(8, 3 * count)).reshape(8, count, 3)
-        self.east, self.north, self.up = np.ascontiguousarray(coefficients.transpose(2, 0, 1))
-        self.valid = np.all(np.take(grid.valid.ravel(), nodes), axis=1)
+    def __init__(self, grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, interval: IntArray) -> None:
+        count = sat.size
+        first = sat * grid.times_s.size + interval - 1
+        data = np.empty((8, count, 3))  # node k's position in row 2k, its velocity x step in 2k + 1
+        valid = np.ones(count, dtype=bool)
+        flat_valid = grid.valid.ravel()
+        for k in range(4):
+            np.take(grid.flat_position_km, first + k, axis=0, out=data[2 * k])
+            np.take(grid.flat_velocity_step_km, first + k, axis=0, out=data[2 * k + 1])
+            valid &= flat_valid[first + k]
+        self.vector = (_HERMITE_INVERSE @ data.reshape(8, 3 * count)).reshape(8, count, 3)
+        self.vector[0] -= sites.position_km[site]
+        self.site = site
+        self.up = np.einsum("mrd,rd->mr", self.vector, sites.up[site])
+        self.valid = valid
         self.step_s = grid.step_s
-        self.start_s = grid.times_s[rows.interval]
-        self.sin_threshold = sites.sin_threshold[rows.site]
+        self.start_s = grid.times_s[interval]
+        self.sin_threshold = sites.sin_threshold[site]
+        self._sites = sites
 
     def range_squared(self, rows: IntArray) -> FloatArray:
-        e, n, u = self.east[:, rows], self.north[:, rows], self.up[:, rows]
-        return _poly_mul(e, e) + _poly_mul(n, n) + _poly_mul(u, u)
+        """|position - site|² as a polynomial of degree 14: sums of dot products of coefficient vectors."""
+        vector = self.vector[:, rows]
+        out = np.zeros((15, rows.size))
+        for i in range(8):
+            products = np.einsum("rd,jrd->jr", vector[i], vector[i:])
+            products[1:] *= 2.0
+            out[2 * i : i + 8] += products
+        return out
+
+    def sine_elevation(self, s: FloatArray, rows: IntArray) -> FloatArray:
+        position = self.position(s, rows)
+        return np.asarray(_dot(position, self._sites.up[self.site[rows]]) / np.sqrt(_dot(position, position)))
+
+    def position(self, s: FloatArray, rows: IntArray) -> FloatArray:
+        """Satellite position relative to the site, Earth-fixed (r, 3)."""
+        vector = self.vector[:, rows]
+        position: FloatArray = vector[7].copy()
+        for m in range(6, -1, -1):
+            position *= s[:, None]
+            position += vector[m]
+        return position
 
     def look(self, s: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
         """Azimuth and elevation (deg) at fraction s of each row's interval."""
-        e, _ = _poly_eval(self.east[:, rows], s)
-        n, _ = _poly_eval(self.north[:, rows], s)
-        u, _ = _poly_eval(self.up[:, rows], s)
-        azimuth = np.degrees(np.arctan2(e, n)) % 360.0
-        elevation = np.degrees(np.arctan2(u, np.hypot(e, n)))
-        return azimuth, elevation
-
-    def sine_elevation(self, s: FloatArray, rows: IntArray) -> FloatArray:
-        u, _ = _poly_eval(self.up[:, rows], s)
-        q, _ = _poly_eval(self.range_squared(rows), s)
-        return np.asarray(u / np.sqrt(q))
+        position = self.position(s, rows)
+        basis = self._sites.basis[self.site[rows]]
+        east, north, up = (
+            _dot(position, basis[:, 0]),
+            _dot(position, basis[:, 1]),
+            _dot(position, basis[:, 2]),
+        )
+        return np.degrees(np.arctan2(east, north)) % 360.0, np.degrees(np.arctan2(up, np.hypot(east, north)))
 
 
-class _Function:
-    """f and df/ds over rows of an interpolant: f = 0 at a threshold crossing or at a maximum."""
+Evaluate = Callable[[FloatArray, IntArray | None], tuple[FloatArray, FloatArray]]
 
-    def __init__(self, evaluate: Callable[[FloatArray, IntArray], tuple[FloatArray, FloatArray]]) -> None:
-        self.evaluate = evaluate
 
-    @classmethod
-    def crossing(cls, interpolant: _Interpolant, rows: IntArray) -> _Function:
-        """up - range * sin(threshold): zero where elevation equals the threshold."""
-        up = interpolant.up[:, rows]
-        sin_e = interpolant.sin_threshold[rows]
-        if not np.any(sin_e):
-            return cls(lambda s, active: _poly_eval(up[:, active], s))
-        range2 = interpolant.range_squared(rows)
+def _crossing_function(interpolant: _Interpolant, rows: IntArray) -> Evaluate:
+    """up - range x sin(threshold): zero where elevation equals the threshold (km, and km per s)."""
+    up = interpolant.up[:, rows]
+    sin_e = interpolant.sin_threshold[rows]
+    if not np.any(sin_e):
+        return lambda s, active: _poly_eval(up if active is None else up[:, active], s)
+    range2 = interpolant.range_squared(rows)
 
-        def evaluate(s: FloatArray, active: IntArray) -> tuple[FloatArray, FloatArray]:
-            u, du = _poly_eval(up[:, active], s)
-            q, dq = _poly_eval(range2[:, active], s)
-            root = np.sqrt(q)
-            return u - sin_e[active] * root, du - sin_e[active] * dq / (2.0 * root)
+    def evaluate(s: FloatArray, active: IntArray | None) -> tuple[FloatArray, FloatArray]:
+        which = slice(None) if active is None else active
+        u, du = _poly_eval(up[:, which], s)
+        q, dq = _poly_eval(range2[:, which], s)
+        root = np.sqrt(q)
+        return u - sin_e[which] * root, du - sin_e[which] * dq / (2.0 * root)
 
-        return cls(evaluate)
+    return evaluate
 
-    @classmethod
-    def maximum(cls, interpolant: _Interpolant, rows: IntArray) -> _Function:
-        """2 up' |r|² - up (|r|²)': the sign of d(sin elevation)/dt, zero at a maximum."""
-        up = interpolant.up[:, rows]
-        range2 = interpolant.range_squared(rows)
-        numerator = 2.0 * _poly_mul(_poly_derivative(up), range2) - _poly_mul(up, _poly_derivative(range2))
-        return cls(lambda s, active: _poly_eval(numerator[:, active], s))
+
+def _poly_eval2(coefficients: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Value, first and second derivative (Horner)."""
+    value = coefficients[-1].copy()
+    slope = np.zeros_like(value)
+    curve = np.zeros_like(value)
+    for m in range(coefficients.shape[0] - 2, -1, -1):
+        curve *= s
+        curve += 2.0 * slope
+        slope *= s
+        slope += value
+        value *= s
+        value += coefficients[m]
+    return value, slope, curve
+
+
+def _maximum_function(interpolant: _Interpolant, rows: IntArray) -> tuple[Evaluate, FloatArray, FloatArray]:
+    """2 up' |r|² - up (|r|²)': the sign of d(sin elevation)/dt, zero at a maximum; and its value at
+    s = 0 and s = 1 (straight from the coefficients)."""
+    up = interpolant.up[:, rows]
+    range2 = interpolant.range_squared(rows)
+
+    def evaluate(s: FloatArray, active: IntArray | None) -> tuple[FloatArray, FloatArray]:
+        u, du, ddu = _poly_eval2(up if active is None else up[:, active], s)
+        q, dq, ddq = _poly_eval2(range2 if active is None else range2[:, active], s)
+        return 2.0 * du * q - u * dq, 2.0 * ddu * q + du * dq - u * ddq
+
+    powers_up = np.arange(up.shape[0])[:, None]
+    powers_range = np.arange(range2.shape[0])[:, None]
+    at_start = 2.0 * up[1] * range2[0] - up[0] * range2[1]
+    at_end = 2.0 * np.sum(powers_up * up, axis=0) * np.sum(range2, axis=0) - np.sum(up, axis=0) * np.sum(
+        powers_range * range2, axis=0
+    )
+    return evaluate, at_start, at_end
 
 
 def _solve(
-    function: _Function,
+    evaluate: Evaluate,
     low: FloatArray,
     high: FloatArray,
     f_low: FloatArray,
     f_high: FloatArray,
     step_s: float,
+    guess: FloatArray | None = None,
 ) -> FloatArray:
-    """Roots in [low, high] (fractions of an interval) where f changes sign, to ROOT_TOLERANCE_S.
+    """Roots in [low, high] (fractions of an interval) where f changes sign.
 
-    Newton's step when it stays inside the shrinking bracket, bisection otherwise.
+    Newton's step while it stays inside the shrinking bracket, bisection otherwise. A row stops when its
+    Newton step is below _NEWTON_STEP_S: convergence is quadratic, so the root is then good to far
+    better than ROOT_TOLERANCE_S.
     """
     low, high = low.copy(), high.copy()
     sign_low = np.sign(f_low)
@@ -440,16 +487,21 @@ def _solve(
             low + (high - low) * f_low / (f_low - f_high),
             0.5 * (low + high),
         )
+    if guess is not None:
+        x = np.where(np.isfinite(guess) & (guess > low) & (guess < high), guess, x)
     x = np.clip(x, low, high)
     active = np.flatnonzero(np.isfinite(x))
-    tolerance = ROOT_TOLERANCE_S / step_s
+    step_tolerance = _NEWTON_STEP_S / step_s
+    bracket_tolerance = ROOT_TOLERANCE_S / step_s
     for _ in range(_MAX_ITERATIONS):
         if active.size == 0:
             break
-        xa = x[active]
-        value, slope = function.evaluate(xa, active)
-        lo, hi = low[active], high[active]
-        same = np.sign(value) == sign_low[active]
+        everything = active.size == x.size
+        xa = x if everything else x[active]
+        value, slope = evaluate(xa, None if everything else active)
+        lo = low if everything else low[active]
+        hi = high if everything else high[active]
+        same = np.sign(value) == (sign_low if everything else sign_low[active])
         lo = np.where(same, xa, lo)
         hi = np.where(same, hi, xa)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -457,40 +509,12 @@ def _solve(
         inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
         nxt = np.where(inside, newton, 0.5 * (lo + hi))
         exact = value == 0.0
-        done = exact | (inside & (np.abs(nxt - xa) < tolerance)) | (hi - lo < tolerance) | ~np.isfinite(value)
+        done = exact | (inside & (np.abs(nxt - xa) < step_tolerance)) | (hi - lo < bracket_tolerance)
+        done |= ~np.isfinite(value)
         low[active], high[active] = lo, hi
         x[active] = np.where(exact, xa, nxt)
         active = active[~done]
     return x
-
-
-@dataclass(frozen=True, eq=False)
-class _Events:
-    """Points found in one chunk: satellite (chunk-local), site, time, azimuth and elevation."""
-
-    sat: IntArray
-    site: IntArray
-    time_s: FloatArray
-    azimuth_deg: FloatArray
-    elevation_deg: FloatArray
-
-    def select(self, index: IntArray | BoolArray) -> _Events:
-        return _Events(
-            self.sat[index],
-            self.site[index],
-            self.time_s[index],
-            self.azimuth_deg[index],
-            self.elevation_deg[index],
-        )
-
-    @classmethod
-    def concatenate(cls, parts: Sequence[_Events]) -> _Events:
-        return cls(
-            *(
-                np.concatenate([getattr(p, f) for p in parts])
-                for f in ("sat", "site", "time_s", "azimuth_deg", "elevation_deg")
-            )
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -523,7 +547,9 @@ class _Found:
         self, elements: tuple[Elements, ...], names: tuple[str, ...], min_elevation_deg: float
     ) -> PassTable:
         keep = np.flatnonzero(self.max_elevation_deg >= min_elevation_deg)
-        order = keep[np.lexsort((self.sat[keep], self.site[keep], self.aos_s[keep]))]
+        # By AOS, then station, then satellite: two stable sorts beat a lexsort here.
+        by_pair = keep[np.argsort(self.site[keep] * len(elements) + self.sat[keep], kind="stable")]
+        order = by_pair[np.argsort(self.aos_s[by_pair], kind="stable")]
         return PassTable(
             elements=elements,
             station_names=names,
@@ -541,237 +567,237 @@ class _Found:
         )
 
 
+def _levels(grid: _Grid, sites: _Sites) -> FloatArray:
+    """(n, sites, T): sin(elevation) - sin(threshold) at every sample, -inf where SGP4 failed.
+
+    Elevation itself, not the height above the horizon plane: on eccentric orbits the two peak apart.
+    """
+    count, samples, _ = grid.position_km.shape
+    flat = grid.position_km.reshape(-1, 3)
+    radius2 = np.einsum("ij,ij->i", flat, flat)[:, None]
+    distance = np.sqrt(radius2 - 2.0 * (flat @ sites.position_km.T) + sites.radius_km**2)
+    level = (flat @ sites.up.T - sites.up_offset_km) / distance - sites.sin_threshold
+    level[~grid.valid.ravel()] = -np.inf
+    return np.ascontiguousarray(level.reshape(count, samples, -1).transpose(0, 2, 1))
+
+
 def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window, chunk: IntArray) -> _Found:
     """All passes of one chunk's satellites over all sites."""
-    count = grid.times_s.size
-    crossings: list[_Rows] = []
-    rising_parts: list[BoolArray] = []
-    peaks: list[_Rows] = []
-    hidden_parts: list[BoolArray] = []
-    initially_visible = np.zeros((chunk.size, len(sites)), dtype=bool)
-    radius2 = np.einsum("ntk,ntk->nt", grid.position_km, grid.position_km)
-    for site in range(len(sites)):
-        # sin(elevation) - sin(threshold) at every sample; |r - s|^2 = |r|^2 - 2 r.s + |s|^2.
-        range_km = np.sqrt(
-            radius2 - 2.0 * (grid.position_km @ sites.position_km[site]) + sites.radius_km[site] ** 2
-        )
-        level = (
-            grid.position_km @ sites.up[site] - sites.up_offset_km[site]
-        ) / range_km - sites.sin_threshold[site]
-        level[~grid.valid] = -np.inf
-        visible = level >= 0.0
-        initially_visible[:, site] = visible[:, 1]
-        # Crossings: intervals [j, j+1] for j = 1 .. count-3 (each has nodes j-1 .. j+2).
-        sat_c, j_c = np.nonzero(visible[:, 1 : count - 2] != visible[:, 2 : count - 1])
-        j_c = j_c + 1
-        crossings.append(_Rows(sat_c, np.full(sat_c.size, site, dtype=np.intp), j_c))
-        rising_parts.append(visible[sat_c, j_c + 1])
-        # Discrete maxima at samples k = 2 .. count-3; the true one lies within a step of them.
-        middle = level[:, 2 : count - 2]
-        is_peak = (
-            (middle >= level[:, 1 : count - 3]) & (middle > level[:, 3 : count - 1]) & np.isfinite(middle)
-        )
-        sat_p, k_p = np.nonzero(is_peak)
-        k_p = k_p + 2
-        hidden = level[sat_p, k_p] < 0.0
-        candidate = ~hidden
-        candidate[hidden] = _may_hide_pass(grid, sites, site, sat_p[hidden], k_p[hidden])
-        peaks.append(
-            _Rows(sat_p[candidate], np.full(int(candidate.sum()), site, dtype=np.intp), k_p[candidate])
-        )
-        hidden_parts.append(hidden[candidate])
+    samples = grid.times_s.size
+    n_sites = len(sites)
+    level = _levels(grid, sites)
+    visible = level >= 0.0
+    # Crossings: intervals [j, j+1] for j = 1 .. samples-3 (each has nodes j-1 .. j+2). np.nonzero
+    # returns them sorted by (satellite, site, interval): chronological per pair.
+    sat_c, site_c, j_c = np.nonzero(visible[:, :, 1 : samples - 2] != visible[:, :, 2 : samples - 1])
+    j_c += 1
+    rising = visible[sat_c, site_c, j_c + 1]
+    # Discrete maxima at samples k = 2 .. samples-3; the true one lies within a step of them.
+    middle = level[:, :, 2 : samples - 2]
+    is_peak = (middle >= level[:, :, 1 : samples - 3]) & (middle > level[:, :, 3 : samples - 1])
+    is_peak &= np.isfinite(middle)
+    sat_p, site_p, k_p = np.nonzero(is_peak)
+    k_p += 2
+    hidden = level[sat_p, site_p, k_p] < 0.0
+    candidate = ~hidden
+    candidate[hidden] = _may_hide_pass(grid, sites, sat_p[hidden], site_p[hidden], k_p[hidden])
+    sat_p, site_p, k_p, hidden = sat_p[candidate], site_p[candidate], k_p[candidate], hidden[candidate]
+    before = level[sat_p, site_p, k_p - 1]
+    after = level[sat_p, site_p, k_p + 1]
+    j_p, bracketed = _walk_to_maximum(grid, sites, sat_p, site_p, np.where(after >= before, k_p, k_p - 1))
 
-    crossing_rows = _Rows.concatenate(crossings)
-    rising = np.concatenate(rising_parts)
-    peak_rows, peak_ok = _peak_intervals(grid, sites, _Rows.concatenate(peaks))
-    hidden = np.concatenate(hidden_parts)
-    n_cross = crossing_rows.sat.size
-    rows = _Rows.concatenate([crossing_rows, peak_rows])
-    interpolant = _Interpolant(grid, sites, rows)
-
-    cross_events = _refine_crossings(interpolant, rows, np.arange(n_cross), rising)
-    peak_index = n_cross + np.arange(peak_rows.sat.size)
-    peak_events, peak_s = _refine_maxima(interpolant, rows, peak_index, peak_ok)
+    n_cross = sat_c.size
+    interpolant = _Interpolant(grid, sites, np.r_[sat_c, sat_p], np.r_[site_c, site_p], np.r_[j_c, j_p])
+    crossing_s = _refine_crossings(interpolant, np.arange(n_cross), rising)
+    peak_rows = n_cross + np.arange(sat_p.size)
+    peak_s, peak_sine = _refine_maxima(interpolant, peak_rows, bracketed)
     # A hidden maximum above the threshold is a pass shorter than a step: two more crossings.
-    short = hidden & (peak_events.elevation_deg >= np.degrees(np.arcsin(sites.sin_threshold[peak_rows.site])))
-    short_rises, short_sets = _refine_short_passes(interpolant, rows, peak_index[short], peak_s[short])
-
-    events = _Events.concatenate([cross_events, short_rises, short_sets])
-    event_rising = np.r_[
-        rising, np.ones(short_rises.sat.size, dtype=bool), np.zeros(short_sets.sat.size, dtype=bool)
+    short = hidden & (peak_sine >= sites.sin_threshold[site_p])
+    short &= ~visible[sat_p, site_p, j_p] & ~visible[sat_p, site_p, j_p + 1]
+    short_order = np.flatnonzero(short)
+    short_order = short_order[
+        np.argsort((sat_p * n_sites + site_p)[short_order] * samples + j_p[short_order], kind="stable")
     ]
-    maxima = peak_events.select(~hidden | short)
-    found = _assemble(grid, sites, window, initially_visible, events, event_rising, maxima)
+    short_rows = peak_rows[short_order]
+    rise_s, set_s = _refine_short_passes(interpolant, short_rows, peak_s[short_order])
+
+    # Events per (satellite, site) pair in time order: short passes go into their own interval, where
+    # no other crossing is (both its ends are below the threshold).
+    pair = sat_c * n_sites + site_c
+    short_pair = sat_p[short_order] * n_sites + site_p[short_order]
+    where = np.searchsorted(pair * samples + j_c, short_pair * samples + j_p[short_order])
+    rows = np.insert(
+        np.arange(n_cross), np.repeat(where, 2), np.ravel(np.column_stack((short_rows, short_rows)))
+    )
+    s = np.insert(crossing_s, np.repeat(where, 2), np.ravel(np.column_stack((rise_s, set_s))))
+    up = np.insert(rising, np.repeat(where, 2), np.tile([True, False], short_rows.size))
+    event_pair = np.insert(pair, np.repeat(where, 2), np.repeat(short_pair, 2))
+    event_az, event_el = interpolant.look(s, rows)
+    event_time = interpolant.start_s[rows] + s * grid.step_s
+
+    keep = np.flatnonzero(np.isfinite(peak_sine) & (~hidden | short))
+    peak_az, peak_el = interpolant.look(peak_s[keep], peak_rows[keep])
+    peak_time = interpolant.start_s[peak_rows[keep]] + peak_s[keep] * grid.step_s
+    maxima = (sat_p[keep] * n_sites + site_p[keep], peak_time, peak_az, peak_el)
+    found = _assemble(
+        grid, sites, window, visible[:, :, 1], (event_pair, event_time, up, event_az, event_el), maxima
+    )
     found = _apply_masks(grid, sites, window, found)
     return _Found(
-        sat=chunk[found.sat],
-        site=found.site,
-        aos_s=found.aos_s,
-        tca_s=found.tca_s,
-        los_s=found.los_s,
-        max_elevation_deg=found.max_elevation_deg,
-        aos_azimuth_deg=found.aos_azimuth_deg,
-        tca_azimuth_deg=found.tca_azimuth_deg,
-        los_azimuth_deg=found.los_azimuth_deg,
-        starts_before=found.starts_before,
-        ends_after=found.ends_after,
-    )
+        sat=chunk[found.sat], site=found.site, aos_s=found.aos_s, tca_s=found.tca_s, los_s=found.los_s,
+        max_elevation_deg=found.max_elevation_deg, aos_azimuth_deg=found.aos_azimuth_deg,
+        tca_azimuth_deg=found.tca_azimuth_deg, los_azimuth_deg=found.los_azimuth_deg,
+        starts_before=found.starts_before, ends_after=found.ends_after,
+    )  # fmt: skip
 
 
-def _may_hide_pass(grid: _Grid, sites: _Sites, site: int, sat: IntArray, k: IntArray) -> BoolArray:
+def _may_hide_pass(grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, k: IntArray) -> BoolArray:
     """Necessary condition for a pass within a step of sample k: the location's up vector lies near
     enough to the orbit plane (the angle to the plane bounds the angle to any point of the orbit)."""
     if sat.size == 0:
         return np.zeros(0, dtype=bool)
     normal = np.cross(grid.position_km[sat, k], grid.inertial_velocity(sat, k))
-    normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-    plane_angle = np.arcsin(np.clip(np.abs(normal @ sites.up[site]), 0.0, 1.0))
+    plane_sine = np.abs(_dot(normal, sites.up[site])) / np.sqrt(_dot(normal, normal))
+    plane_angle = np.arcsin(np.clip(plane_sine, 0.0, 1.0))
     cone = np.arccos(sites.visibility_cone_cos(site, grid.apogee_km[sat]))
     margin = _EARTH_ROTATION_RAD_S * grid.step_s + _PLANE_MARGIN_RAD
     return np.asarray(plane_angle - margin <= cone)
 
 
 def _elevation_slope(grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, k: IntArray) -> FloatArray:
-    """Sign-carrying d(sin elevation)/dt at grid samples, from the exact SGP4 states."""
+    """The sign of d(elevation)/dt at grid samples (exact SGP4 states): (v.u)|r|² - (r.u)(r.v)."""
     rho = grid.position_km[sat, k] - sites.position_km[site]
     velocity = grid.velocity_km_s[sat, k]
-    up = sites.up[site]
-    range2 = np.einsum("ij,ij->i", rho, rho)
     return np.asarray(
-        np.einsum("ij,ij->i", velocity, up) * range2
-        - np.einsum("ij,ij->i", rho, up) * np.einsum("ij,ij->i", rho, velocity)
+        _dot(velocity, sites.up[site]) * _dot(rho, rho) - _dot(rho, sites.up[site]) * _dot(rho, velocity)
     )
 
 
-def _peak_intervals(grid: _Grid, sites: _Sites, peaks: _Rows) -> tuple[_Rows, BoolArray]:
-    """The half of [t_k-1, t_k+1] where elevation turns down, and whether it does (else keep t_k)."""
-    k = peaks.interval
-    before = _elevation_slope(grid, sites, peaks.sat, peaks.site, k - 1)
-    at = _elevation_slope(grid, sites, peaks.sat, peaks.site, k)
-    after = _elevation_slope(grid, sites, peaks.sat, peaks.site, k + 1)
-    rising = at >= 0.0
-    interval = np.where(rising, k, k - 1)
-    ok = np.where(rising, after <= 0.0, before > 0.0) & np.isfinite(at)
-    return _Rows(peaks.sat, peaks.site, interval), ok
+def _walk_to_maximum(
+    grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, interval: IntArray
+) -> tuple[IntArray, BoolArray]:
+    """Move each interval towards rising elevation until elevation turns down inside it.
+
+    Usually the first guess holds; eccentric orbits, whose elevation and up-distance peak apart, walk.
+    """
+    interval = interval.copy()
+    bracketed = np.zeros(sat.size, dtype=bool)
+    todo = np.arange(sat.size)
+    last = grid.times_s.size - 3
+    for _ in range(_MAX_WALK_STEPS):
+        if todo.size == 0:
+            break
+        j = interval[todo]
+        slope_start = _elevation_slope(grid, sites, sat[todo], site[todo], j)
+        slope_end = _elevation_slope(grid, sites, sat[todo], site[todo], j + 1)
+        turned = (slope_start > 0.0) & (slope_end <= 0.0)
+        bracketed[todo[turned]] = True
+        move = np.where(slope_end > 0.0, 1, np.where(slope_start <= 0.0, -1, 0))
+        moved = j + move
+        can = ~turned & (move != 0) & (moved >= 1) & (moved <= last)
+        interval[todo[can]] = moved[can]
+        todo = todo[can]
+    return interval, bracketed
 
 
-def _refine_crossings(interpolant: _Interpolant, rows: _Rows, index: IntArray, rising: BoolArray) -> _Events:
-    n = index.size
-    function = _Function.crossing(interpolant, index)
-    every = np.arange(n)
-    f_low, _ = function.evaluate(np.zeros(n), every)
-    f_high, _ = function.evaluate(np.ones(n), every)
-    s = _solve(function, np.zeros(n), np.ones(n), f_low, f_high, interpolant.step_s)
+def _refine_crossings(interpolant: _Interpolant, rows: IntArray, rising: BoolArray) -> FloatArray:
+    n = rows.size
+    evaluate = _crossing_function(interpolant, rows)
+    f_low, _ = evaluate(np.zeros(n), None)
+    f_high, _ = evaluate(np.ones(n), None)
+    s = _solve(evaluate, np.zeros(n), np.ones(n), f_low, f_high, interpolant.step_s)
     # Where SGP4 failed near the crossing the interpolant is NaN: keep the visible sample.
-    s = np.where(interpolant.valid[index], s, np.where(rising, 1.0, 0.0))
-    return _events_at(interpolant, rows, index, s)
+    return np.where(interpolant.valid[rows], s, np.where(rising, 1.0, 0.0))
 
 
 def _refine_maxima(
-    interpolant: _Interpolant, rows: _Rows, index: IntArray, ok: BoolArray
-) -> tuple[_Events, FloatArray]:
-    n = index.size
-    function = _Function.maximum(interpolant, index)
-    every = np.arange(n)
-    f_low, _ = function.evaluate(np.zeros(n), every)
-    f_high, _ = function.evaluate(np.ones(n), every)
-    bracketed = ok & (f_low > 0.0) & (f_high <= 0.0)
-    s = _solve(function, np.zeros(n), np.ones(n), f_low, f_high, interpolant.step_s)
-    # Irregular elevation curves (no turn inside) keep the higher end of the interval.
-    s = np.where(bracketed, s, np.where(f_low > 0.0, 1.0, 0.0))
-    return _events_at(interpolant, rows, index, s), s
+    interpolant: _Interpolant, rows: IntArray, bracketed: BoolArray
+) -> tuple[FloatArray, FloatArray]:
+    """Time (fraction s) of maximum elevation in each row's interval, and sin(elevation) there.
+
+    The first guess is the maximum of the up-distance (a root of a degree-6 polynomial, cheap): on
+    near-circular orbits it is within a second or so of the elevation maximum, which Newton then
+    reaches in a step or two.
+    """
+    n = rows.size
+    evaluate, f_low, f_high = _maximum_function(interpolant, rows)
+    up = interpolant.up[:, rows]
+    up_slope = _poly_derivative(up)
+    slope_start, slope_end = up_slope[0], np.sum(up_slope, axis=0)
+    turns = (slope_start > 0.0) & (slope_end <= 0.0)
+    guess = np.full(n, np.nan)
+    index = np.flatnonzero(turns)
+    if index.size:
+        slope_of = up_slope[:, index]
+        guess[index] = _solve(
+            lambda s, active: _poly_eval(slope_of if active is None else slope_of[:, active], s),
+            np.zeros(index.size), np.ones(index.size), slope_start[index], slope_end[index],
+            interpolant.step_s / 10.0,  # a coarse guess is all Newton on the real function needs
+        )  # fmt: skip
+    s = _solve(evaluate, np.zeros(n), np.ones(n), f_low, f_high, interpolant.step_s, guess)
+    # Elevation curves that do not turn down inside (irregular, or cut by SGP4 failures) keep the
+    # higher end of the interval.
+    s = np.where(bracketed & (f_low > 0.0) & (f_high <= 0.0), s, np.where(f_low > 0.0, 1.0, 0.0))
+    return s, interpolant.sine_elevation(s, rows)
 
 
 def _refine_short_passes(
-    interpolant: _Interpolant, rows: _Rows, index: IntArray, peak_s: FloatArray
-) -> tuple[_Events, _Events]:
-    n = index.size
-    both = np.r_[index, index]
-    function = _Function.crossing(interpolant, both)
+    interpolant: _Interpolant, rows: IntArray, peak_s: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    n = rows.size
+    evaluate = _crossing_function(interpolant, np.r_[rows, rows])
     low = np.r_[np.zeros(n), peak_s]
     high = np.r_[peak_s, np.ones(n)]
-    every = np.arange(2 * n)
-    f_low, _ = function.evaluate(low, every)
-    f_high, _ = function.evaluate(high, every)
-    s = _solve(function, low, high, f_low, f_high, interpolant.step_s)
-    events = _events_at(interpolant, rows, both, s)
-    return events.select(np.arange(n)), events.select(n + np.arange(n))
-
-
-def _events_at(interpolant: _Interpolant, rows: _Rows, index: IntArray, s: FloatArray) -> _Events:
-    azimuth, elevation = interpolant.look(s, index)
-    return _Events(
-        rows.sat[index],
-        rows.site[index],
-        interpolant.start_s[index] + s * interpolant.step_s,
-        azimuth,
-        elevation,
-    )
-
-
-def _run_starts(values: IntArray) -> BoolArray:
-    """True where a run of equal values begins."""
-    starts = np.ones(values.size, dtype=bool)
-    starts[1:] = values[1:] != values[:-1]
-    return starts
+    f_low, _ = evaluate(low, None)
+    f_high, _ = evaluate(high, None)
+    s = _solve(evaluate, low, high, f_low, f_high, interpolant.step_s)
+    return s[:n], s[n:]
 
 
 def _assemble(
     grid: _Grid,
     sites: _Sites,
     window: _Window,
-    initially_visible: BoolArray,
-    events: _Events,
-    rising: BoolArray,
-    maxima: _Events,
+    visible_first: BoolArray,
+    events: tuple[IntArray, FloatArray, BoolArray, FloatArray, FloatArray],
+    maxima: tuple[IntArray, FloatArray, FloatArray, FloatArray],
 ) -> _Found:
-    """Pair crossings into passes per (satellite, site), clip them to the window, pick TCA."""
+    """Pair rises and sets (they alternate per satellite and site, in time order) into passes, clip
+    them to the window, and take each pass's highest maximum (or cut end) as its TCA."""
     n_sites = len(sites)
-    open_pairs = np.flatnonzero(initially_visible.ravel())
-    nan = np.full(open_pairs.size, np.nan)
-    pair = np.r_[open_pairs, events.sat * n_sites + events.site]
-    time_s = np.r_[np.full(open_pairs.size, -np.inf), events.time_s]
-    azimuth = np.r_[nan, events.azimuth_deg]
-    elevation = np.r_[nan, events.elevation_deg]
-    up = np.r_[np.ones(open_pairs.size, dtype=bool), rising]
-    order = np.lexsort((time_s, pair))
-    pair, time_s, azimuth, elevation, up = (
-        pair[order],
-        time_s[order],
-        azimuth[order],
-        elevation[order],
-        up[order],
-    )
-    # Keep the first of any run of equal directions (a crossing found twice), so rises and sets
-    # alternate; a pair's first event must be a rise (one visible at the start opened at -inf).
+    pair, time_s, up, azimuth, elevation = events
+    initial = visible_first.ravel()
+    # Events come sorted by (pair, time). Drop any that would not alternate (a crossing found twice),
+    # so a pair's events go rise, set, rise... after its state at the first searched sample.
     first = _run_starts(pair)
     previous_up = np.zeros(up.size, dtype=bool)
     previous_up[1:] = up[:-1]
-    keep = np.where(first, up, up != previous_up)
-    pair, time_s, azimuth, elevation, up = pair[keep], time_s[keep], azimuth[keep], elevation[keep], up[keep]
-    # Close passes still open after the last event.
+    keep = np.where(first, up != initial[pair], up != previous_up)
+    pair, time_s, up, azimuth, elevation = pair[keep], time_s[keep], up[keep], azimuth[keep], elevation[keep]
+    # A pair up at the first searched sample opens at -inf; one still up after its last event at +inf.
     last = _run_starts(pair[::-1])[::-1]
-    still_open = np.flatnonzero(last & up)
-    closing = np.full(still_open.size, np.nan)
-    pair = np.r_[pair, pair[still_open]]
-    time_s = np.r_[time_s, np.full(still_open.size, np.inf)]
-    azimuth, elevation = np.r_[azimuth, closing], np.r_[elevation, closing]
-    up = np.r_[up, np.zeros(still_open.size, dtype=bool)]
-    order = np.lexsort((time_s, pair))
-    pair, time_s, azimuth, elevation, up = (
-        pair[order],
-        time_s[order],
-        azimuth[order],
-        elevation[order],
-        up[order],
-    )
+    silent = np.setdiff1d(np.flatnonzero(initial), pair, assume_unique=False)
+    opened = np.flatnonzero(initial)
+    closed = np.union1d(pair[last & up], silent)
+    rises, sets = np.flatnonzero(up), np.flatnonzero(~up)
+    at = np.searchsorted(pair[rises], opened, side="left")
+    start_pair = np.insert(pair[rises], at, opened)
+    aos_s = np.insert(time_s[rises], at, -np.inf)
+    aos_az = np.insert(azimuth[rises], at, np.nan)
+    aos_el = np.insert(elevation[rises], at, np.nan)
+    at = np.searchsorted(pair[sets], closed, side="right")
+    stop_pair = np.insert(pair[sets], at, closed)
+    los_s = np.insert(time_s[sets], at, np.inf)
+    los_az = np.insert(azimuth[sets], at, np.nan)
+    los_el = np.insert(elevation[sets], at, np.nan)
+    if stop_pair.size != start_pair.size or np.any(stop_pair != start_pair):
+        raise AssertionError("internal: rises and sets do not pair up")
 
-    pass_pair = pair[up]
-    aos_s, aos_az, aos_el = time_s[up], azimuth[up], elevation[up]
-    los_s, los_az, los_el = time_s[~up], azimuth[~up], elevation[~up]
     inside = (los_s > window.start_s) & (aos_s < window.end_s)
-    pass_pair, aos_s, aos_az, aos_el = pass_pair[inside], aos_s[inside], aos_az[inside], aos_el[inside]
+    pass_pair, aos_s, aos_az, aos_el = start_pair[inside], aos_s[inside], aos_az[inside], aos_el[inside]
     los_s, los_az, los_el = los_s[inside], los_az[inside], los_el[inside]
+    if pass_pair.size == 0:
+        return _Found.concatenate([])
     starts_before = aos_s <= window.start_s
     ends_after = los_s >= window.end_s
     aos_s = np.maximum(aos_s, window.start_s)
@@ -781,47 +807,65 @@ def _assemble(
         (ends_after, los_s, los_az, los_el),
     ):
         index = np.flatnonzero(clipped)
-        az[index], el[index] = _look_at(
-            grid, sites, pass_pair[index] // n_sites, pass_pair[index] % n_sites, times[index]
-        )
+        az[index], el[index] = _look_at(grid, sites, pass_pair[index] // n_sites, pass_pair[index] % n_sites,
+                                        times[index])  # fmt: skip
 
-    if pass_pair.size == 0:
-        return _Found.concatenate([])
     # TCA: the highest maximum inside the pass, else the higher end (passes cut by the window).
-    candidate_pair = np.r_[maxima.sat * n_sites + maxima.site, pass_pair, pass_pair]
-    candidate_time = np.r_[maxima.time_s, aos_s, los_s]
-    candidate_az = np.r_[maxima.azimuth_deg, aos_az, los_az]
-    candidate_el = np.r_[maxima.elevation_deg, aos_el, los_el]
-    # One float key orders by (pair, time): times relative to the grid start are far below `span`.
+    peak_pair, peak_time, peak_az, peak_el = maxima
     base = grid.times_s[0]
-    span = grid.times_s[-1] - base + 1.0
-    aos_key = pass_pair * span + (aos_s - base)  # pass_pair is sorted, and passes of a pair are disjoint
-    los_key = pass_pair * span + (los_s - base)
-    candidate_key = candidate_pair * span + (candidate_time - base)
-    owner = np.searchsorted(aos_key, candidate_key, side="right") - 1
-    owned = np.flatnonzero(
-        (owner >= 0) & (candidate_key <= los_key[np.maximum(owner, 0)]) & np.isfinite(candidate_el)
+    span = grid.times_s[-1] - base + 1.0  # one float key orders by (pair, time)
+    aos_key = pass_pair * span + (aos_s - base)
+    peak_key = peak_pair * span + (peak_time - base)
+    order = np.argsort(peak_key, kind="stable")
+    peak_key, peak_time, peak_az, peak_el = peak_key[order], peak_time[order], peak_az[order], peak_el[order]
+    owner = np.searchsorted(aos_key, peak_key, side="right") - 1
+    owned = (owner >= 0) & (
+        peak_key <= pass_pair[np.maximum(owner, 0)] * span + (los_s[np.maximum(owner, 0)] - base)
     )
-    owner = owner[owned]
-    ranked = np.lexsort((-candidate_el[owned], owner))
-    leaders = _run_starts(owner[ranked])
-    best = np.full(pass_pair.size, -1, dtype=np.intp)
-    best[owner[ranked][leaders]] = owned[ranked][leaders]
-    keep_pass = np.flatnonzero((best >= 0) & np.isfinite(aos_az) & np.isfinite(los_az))  # SGP4 failures
-    best = best[keep_pass]
+    owned &= np.isfinite(peak_el)
+    owned_index = np.flatnonzero(owned)
+    best_el = np.where(aos_el >= los_el, aos_el, los_el)
+    best_time = np.where(aos_el >= los_el, aos_s, los_s)
+    best_az = np.where(aos_el >= los_el, aos_az, los_az)
+    if owned_index.size:
+        # Owned maxima come grouped by owner (both sorted by key): the first highest of each group.
+        owners = owner[owned_index]
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        group_max = np.maximum.reduceat(peak_el[owned_index], starts)
+        group = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, owners.size]))
+        is_max = peak_el[owned_index] == group_max[group]
+        first = np.full(starts.size, owners.size)
+        np.minimum.at(first, group[is_max], np.flatnonzero(is_max))
+        chosen = owned_index[first]
+        target = owners[starts]
+        better = group_max > np.nan_to_num(best_el[target], nan=-np.inf)
+        target, chosen = target[better], chosen[better]
+        best_el[target], best_time[target], best_az[target] = (
+            peak_el[chosen],
+            peak_time[chosen],
+            peak_az[chosen],
+        )
+    keep = np.flatnonzero(np.isfinite(best_el) & np.isfinite(aos_az) & np.isfinite(los_az))  # SGP4 failures
     return _Found(
-        sat=pass_pair[keep_pass] // n_sites,
-        site=pass_pair[keep_pass] % n_sites,
-        aos_s=aos_s[keep_pass],
-        tca_s=candidate_time[best],
-        los_s=los_s[keep_pass],
-        max_elevation_deg=candidate_el[best],
-        aos_azimuth_deg=aos_az[keep_pass],
-        tca_azimuth_deg=candidate_az[best],
-        los_azimuth_deg=los_az[keep_pass],
-        starts_before=starts_before[keep_pass],
-        ends_after=ends_after[keep_pass],
+        sat=pass_pair[keep] // n_sites,
+        site=pass_pair[keep] % n_sites,
+        aos_s=aos_s[keep],
+        tca_s=best_time[keep],
+        los_s=los_s[keep],
+        max_elevation_deg=best_el[keep],
+        aos_azimuth_deg=aos_az[keep],
+        tca_azimuth_deg=best_az[keep],
+        los_azimuth_deg=los_az[keep],
+        starts_before=starts_before[keep],
+        ends_after=ends_after[keep],
     )
+
+
+def _run_starts(values: IntArray) -> BoolArray:
+    """True where a run of equal values begins."""
+    starts = np.ones(values.size, dtype=bool)
+    starts[1:] = values[1:] != values[:-1]
+    return starts
 
 
 def _look_at(
@@ -833,7 +877,7 @@ def _look_at(
     interval = np.clip(
         np.floor((time_s - grid.times_s[0]) / grid.step_s).astype(np.intp), 1, grid.times_s.size - 3
     )
-    interpolant = _Interpolant(grid, sites, _Rows(sat, site, interval))
+    interpolant = _Interpolant(grid, sites, sat, site, interval)
     return interpolant.look((time_s - interpolant.start_s) / grid.step_s, np.arange(sat.size))
 
 

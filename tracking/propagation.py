@@ -92,6 +92,7 @@ class Propagator:
         self._satrecs = [element.to_satrec() for element in self.elements]
         self._array = SatrecArray(self._satrecs) if self._satrecs else None
         self._decay_rate: FloatArray | None = None
+        self._apogee: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self.elements)
@@ -102,7 +103,11 @@ class Propagator:
 
     def apogee_radius_km(self) -> FloatArray:
         """Apogee radius of each mean orbit, km (SGP4's `alta` is apogee height in Earth radii)."""
-        return np.array([(1.0 + sat.alta) * sat.radiusearthkm for sat in self._satrecs], dtype=np.float64)
+        if self._apogee is None:
+            self._apogee = np.array(
+                [(1.0 + sat.alta) * sat.radiusearthkm for sat in self._satrecs], dtype=np.float64
+            )
+        return self._apogee
 
     def decay_rate_km_s(self) -> FloatArray:
         """How fast drag shrinks each mean orbit (|da/dt| over the first hour after epoch), km/s.
