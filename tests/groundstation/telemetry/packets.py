@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from hypothesis import strategies as st
+
 # The layout written out by hand from the documentation of demo_node.toml, not read from it.
 HEALTH_FORMAT_BE = ">IHBBhhHhIIHHIQBBh"  # bytes 0..43
 HEALTH_LENGTH_BYTES = 48
@@ -56,3 +58,30 @@ def pack_health(v: HealthValues) -> bytes:
     data = head + struct.pack("<f", v.solar_current_a)
     assert len(data) == HEALTH_LENGTH_BYTES
     return data
+
+
+def _ints(bits: int, signed: bool) -> st.SearchStrategy[int]:
+    return st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else st.integers(0, 2**bits - 1)
+
+
+health_values = st.builds(
+    HealthValues,
+    uptime_s=_ints(32, False),
+    battery_mv=_ints(16, False),
+    soc_half_pct=_ints(8, False),
+    mode=st.integers(0, 4),
+    obc_centi_c=_ints(16, True),
+    battery_centi_c=_ints(16, True),
+    radio_adc=_ints(16, False),
+    panel_centi_c=_ints(16, True),
+    storage_used_kib=_ints(32, False),
+    storage_free_kib=_ints(32, False),
+    commands_accepted=_ints(16, False),
+    commands_rejected=_ints(16, False),
+    roster_epoch=_ints(32, False),
+    last_sequence=_ints(52, False),
+    rejection_reason=st.integers(0, 9),
+    flags=_ints(8, False),
+    rssi_deci_dbm=_ints(16, True),
+    solar_current_a=st.floats(-1e6, 1e6, width=32),
+)

@@ -14,7 +14,7 @@ from groundstation.telemetry.decoder import TelemetryDecoder
 from groundstation.telemetry.dictionary import TableCalibration, TelemetryDictionary, demo_dictionary
 from groundstation.telemetry.frames import FrameError, TelemetryFrame
 from tests.groundstation.telemetry.conftest import T0, FrameFactory, reception
-from tests.groundstation.telemetry.packets import HealthValues, pack_health
+from tests.groundstation.telemetry.packets import HealthValues, health_values, pack_health
 
 EXACT = 1e-12
 F32_RELATIVE = 1e-7  # float32 keeps ~7 significant digits
@@ -151,33 +151,6 @@ def test_unknown_apid_and_short_frames_are_rejected_not_dropped(dictionary: Tele
 def test_malformed_space_packets(packet: bytes, message: str) -> None:
     with pytest.raises(FrameError, match=message):
         TelemetryFrame.from_space_packet("n", packet, reception(T0))
-
-
-def _ints(bits: int, signed: bool) -> st.SearchStrategy[int]:
-    return st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else st.integers(0, 2**bits - 1)
-
-
-health_values = st.builds(
-    HealthValues,
-    uptime_s=_ints(32, False),
-    battery_mv=_ints(16, False),
-    soc_half_pct=_ints(8, False),
-    mode=st.integers(0, 4),
-    obc_centi_c=_ints(16, True),
-    battery_centi_c=_ints(16, True),
-    radio_adc=_ints(16, False),
-    panel_centi_c=_ints(16, True),
-    storage_used_kib=_ints(32, False),
-    storage_free_kib=_ints(32, False),
-    commands_accepted=_ints(16, False),
-    commands_rejected=_ints(16, False),
-    roster_epoch=_ints(32, False),
-    last_sequence=_ints(52, False),
-    rejection_reason=st.integers(0, 9),
-    flags=_ints(8, False),
-    rssi_deci_dbm=_ints(16, True),
-    solar_current_a=st.floats(-1e6, 1e6, width=32),
-)
 
 
 @settings(max_examples=200, deadline=None)
