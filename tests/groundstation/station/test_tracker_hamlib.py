@@ -30,9 +30,9 @@ pytestmark = pytest.mark.slow
 DUMMY = RotatorLimits(-180.0, 450.0, 0.0, 90.0, 6.0, 6.0, park_azimuth_deg=0.0, park_elevation_deg=90.0)
 DUMMY_START = Pointing(0.0, 0.0)
 TOLERANCE_DEG = 2.0
-# With the lead the antenna stays within about half a tolerance; add the 0.5 s polling and the
-# dummy's two decimals.
-LED_ERROR_DEG = 0.6 * TOLERANCE_DEG + 0.3
+# Within the tolerance in real time. (With the lead it is about half of it when the loop keeps its
+# pace, see test_tracker.py; a loaded machine can delay polls here, so the bound is the tolerance.)
+LED_ERROR_DEG = TOLERANCE_DEG
 BEFORE_TCA_S = 8.0
 AFTER_TCA_S = 20.0
 KILL_AT_S = BEFORE_TCA_S  # after the stretch's AOS
