@@ -233,7 +233,15 @@ def _tables(src: _Source, table: str, allowed: set[str]) -> list[dict[str, Any]]
         raise InputError(f"{src.path}:{src.line_of(table, 0, None)}: {table}: expected [[{table}]] tables")
     for key in src.data:
         if key != table:
-            raise InputError(f"{src.path}:1: unexpected top-level key {key!r} (expected [[{table}]])")
+            line = next(
+                (
+                    n
+                    for n, text in enumerate(src.lines, 1)
+                    if re.match(rf"^\s*(\[+\s*)?{re.escape(key)}\b", text)
+                ),
+                1,
+            )
+            raise InputError(f"{src.path}:{line}: unexpected top-level key {key!r} (expected [[{table}]])")
     for index, item in enumerate(items):
         for key in item:
             if key not in allowed:
