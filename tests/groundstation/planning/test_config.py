@@ -32,7 +32,9 @@ longitude_deg = 4.37
 antennas = 2
 horizon_mask = [[0, 5], [90, 12], [180, 8], [270, 5]]
 blackouts = [{ start = 2026-11-22T10:00:00Z, end = "2026-11-22T12:00:00+01:00" }]
-reservations = [{ start = 2026-11-22T14:00:00Z, end = 2026-11-22T14:10:00Z, antenna = 1, norad_id = 5, label = "test" }]
+reservations = [
+  { start = 2026-11-22T14:00:00Z, end = 2026-11-22T14:10:00Z, antenna = 1, norad_id = 5, label = "t" },
+]
 
 [[station]]
 name = "Kiruna"
@@ -68,7 +70,7 @@ def test_masks_blackouts_and_reservations(tmp_path):
     (blackout,) = delft.blackouts
     assert blackout.end == datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
     (reservation,) = delft.reservations
-    assert (reservation.antenna, reservation.norad_id, reservation.label) == (1, 5, "test")
+    assert (reservation.antenna, reservation.norad_id, reservation.label) == (1, 5, "t")
     assert kiruna.antennas == 1
     assert kiruna.transmit is False
 
@@ -93,11 +95,13 @@ def test_masks_blackouts_and_reservations(tmp_path):
             "s.toml:5: station[0].setup_s: expected an integer",
         ),
         (
-            "[[station]]\nname = 'A'\nlatitude_deg = 1\nlongitude_deg = 0\n\n[[station]]\nname = 'A'\nlatitude_deg = 1\nlongitude_deg = 0\n",
+            "[[station]]\nname = 'A'\nlatitude_deg = 1\nlongitude_deg = 0\n\n"
+            "[[station]]\nname = 'A'\nlatitude_deg = 1\nlongitude_deg = 0\n",
             "s.toml:7: station[1].name: duplicate station name 'A'",
         ),
         (
-            "[[station]]\nname = 'A'\nlatitude_deg = 1\nlongitude_deg = 0\nblackouts = [{ start = 2026-11-22T10:00:00, end = 2026-11-22T11:00:00Z }]\n",
+            "[[station]]\nname = 'A'\nlatitude_deg = 1\nlongitude_deg = 0\n"
+            "blackouts = [{ start = 2026-11-22T10:00:00, end = 2026-11-22T11:00:00Z }]\n",
             "s.toml:5: station[0].blackouts: item 0: time 2026-11-22T10:00:00 needs a UTC offset",
         ),
         ("[[station]]\nname = 'A'\nlatitude_deg = = 1\n", "s.toml:3: invalid TOML"),
