@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "telemetry",
     "track",
+    "plan",
 )
 
 EXIT_OK = 0
