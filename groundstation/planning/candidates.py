@@ -12,7 +12,8 @@ closed under the operations "+/- setup to a neighbouring window of the group", "
 within a window" and "hand-over to the same node at another station". `build` applies them in
 rounds (depth); when a round adds nothing, the set is closed and the candidate set is complete:
 the exact planner's optimum is then the optimum over all start and end times. On big problems a
-candidate budget stops the rounds earlier, and the plan says so.
+candidate budget stops the rounds earlier (the last round taken for as many windows as fit), and
+the plan says so.
 
 Antenna groups: a station without reservations is one group of identical antennas (capacity =
 antenna count; antennas are assigned after solving). A station with reservations, which name an
@@ -272,6 +273,19 @@ def build(
             complete = True
             break
         if trial_total > budget:
+            # Take this round's times for as many windows as the budget allows, spread over the
+            # whole period (a fixed pseudo-random order of windows), then stop.
+            depth += 1
+            spread = sorted(trial_counts, key=lambda w: ((w * 2654435761) % 4294967296, w))
+            for w in spread:
+                if total + trial_counts[w] - counts[w] > budget:
+                    continue
+                for t in more_starts.get(w, ()):
+                    starts[w][t] = depth
+                for t in more_ends.get(w, ()):
+                    ends[w][t] = depth
+                total += trial_counts[w] - counts[w]
+                counts[w] = trial_counts[w]
             break
         depth += 1
         for w, t in added_starts:

@@ -48,6 +48,38 @@ def location(station: Station) -> GroundLocation:
     return GroundLocation(station.name, station.latitude_deg, station.longitude_deg, station.altitude_m)
 
 
+def _passes(
+    elements: Sequence[Elements],
+    stations: Sequence[Station],
+    start: datetime,
+    end: datetime,
+    level_deg: float | None,
+) -> list[Pass]:
+    """Passes above each station's horizon (raised to `level_deg`). Stations without an azimuth mask
+    share one engine call per horizon elevation (the engine's fast path); masked ones get their masks."""
+    flat: dict[float, list[Station]] = defaultdict(list)
+    masked: list[Station] = []
+    for station in stations:
+        if station.horizon_mask:
+            masked.append(station)
+        else:
+            level = (
+                station.min_elevation_deg if level_deg is None else max(station.min_elevation_deg, level_deg)
+            )
+            flat[level].append(station)
+    out: list[Pass] = []
+    for level, group in sorted(flat.items()):
+        out.extend(find_passes(elements, [location(s) for s in group], start, end, horizon_deg=level).passes)
+    if masked:
+        masks = {s.name: station_horizon(s, level_deg) for s in masked}
+        lowest = min(mask.lowest_deg for mask in masks.values())
+        found = find_passes(
+            elements, [location(s) for s in masked], start, end, horizon_deg=lowest, horizon_mask=masks
+        )
+        out.extend(found.passes)
+    return out
+
+
 def opportunities(
     elements: Sequence[Elements],
     stations: Sequence[Station],
@@ -60,9 +92,7 @@ def opportunities(
     tracked = [e for e in elements if e.norad_id in wanted]
     if not tracked or not stations:
         return ()
-    locations = [location(s) for s in stations]
-    masks = {s.name: station_horizon(s) for s in stations}
-    passes = find_passes(tracked, locations, start, end, horizon_mask=masks).passes
+    passes = _passes(tracked, stations, start, end, None)
     # Nodes that only use the part of a pass above their own elevation, grouped by that elevation.
     by_level: dict[float, list[Elements]] = defaultdict(list)
     for e in tracked:
@@ -72,8 +102,7 @@ def opportunities(
     leveled = {e.norad_id for group in by_level.values() for e in group}
     useful: dict[tuple[str, int], list[Pass]] = defaultdict(list)
     for level, group in sorted(by_level.items()):
-        raised = {s.name: station_horizon(s, level) for s in stations}
-        for p in find_passes(group, locations, start, end, horizon_mask=raised).passes:
+        for p in _passes(group, stations, start, end, level):
             useful[(p.station, p.norad_id)].append(p)
     out = []
     for p in passes:

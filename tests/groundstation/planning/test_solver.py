@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from groundstation.planning import solver
 from groundstation.planning.greedy import plan_greedy
 from groundstation.planning.model import (
     Contact,
@@ -199,3 +200,21 @@ def test_contacts_are_whole_seconds_inside_fractional_windows():
     problem = _problem([station], [NodeRequest(1)], [opp])
     (contact,) = plan_optimal(problem).contacts
     assert contact == Contact("A", 0, 1, _at(11), _at(300))
+
+
+def test_time_blocks_give_a_valid_plan_and_a_valid_bound(monkeypatch):
+    problem = _crowded_network(11, stations=5, nodes=30)
+    whole = plan_optimal(problem, time_limit_s=60)
+    assert whole.status == "optimal"
+    # The path big problems take: consecutive blocks of a few thousand candidates.
+    monkeypatch.setattr(solver, "_WHOLE_MAX_CANDIDATES", 0)
+    monkeypatch.setattr(solver, "_BLOCK_CANDIDATES", 1500)
+    blocks = plan_optimal(problem, time_limit_s=60)
+    assert dict(blocks.stats)["blocks"] > 3
+    assert violations(problem, blocks) == []
+    assert blocks.objective >= plan_greedy(problem).objective
+    # The bound is an upper bound on every plan, the exact optimum included.
+    assert blocks.bound is not None
+    assert blocks.bound >= whole.objective - EXACT
+    assert blocks.objective <= whole.objective + EXACT
+    print(f"blocks {blocks.objective:.0f} (bound {blocks.bound:.0f}) vs whole optimum {whole.objective:.0f}")
