@@ -9,14 +9,16 @@ from __future__ import annotations
 import functools
 import importlib.resources
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tracking.frames import FloatArray, skyfield_time
+from tracking.elements import Elements
+from tracking.frames import FloatArray, skyfield_time, to_posix_s
 from tracking.geometry import GroundLocation, ecef_to_geodetic
-from tracking.propagation import StateVectors
+from tracking.propagation import Propagator, StateVectors
 
 SPEED_OF_LIGHT_M_S = 299_792_458.0
 # As Skyfield's `is_sunlit`: the line to the Sun's centre against a sphere of radius IERS ERAD.
@@ -61,6 +63,21 @@ def subsatellite_points(states: StateVectors) -> GeodeticPoints:
     position, _ = states.ecef()
     lat, lon, alt = ecef_to_geodetic(position)
     return GeodeticPoints(lat, lon, alt)
+
+
+def ground_track(elements: Elements, start: datetime, end: datetime, step_s: float = 60.0) -> GeodeticPoints:
+    """Sub-satellite points of one satellite from `start` to `end` (inclusive) every `step_s`, arrays (T,).
+
+    Samples SGP4 cannot compute are NaN (see `Propagator.propagate(...).errors()` for why).
+    """
+    if not step_s > 0.0:
+        raise ValueError(f"step_s must be > 0, got {step_s}")
+    start_s, end_s = to_posix_s(start), to_posix_s(end)
+    if end_s < start_s:
+        raise ValueError("end must not be before start")
+    times = np.r_[np.arange(start_s, end_s, step_s), end_s]
+    points = subsatellite_points(Propagator([elements]).propagate(times))
+    return GeodeticPoints(points.latitude_deg[0], points.longitude_deg[0], points.altitude_km[0])
 
 
 def downlink_frequency_hz(carrier_hz: float, range_rate_m_s: npt.ArrayLike) -> FloatArray:

@@ -24,6 +24,7 @@ from tracking.geometry import (
 from tracking.look import (
     SPEED_OF_LIGHT_M_S,
     downlink_frequency_hz,
+    ground_track,
     look_angles,
     subsatellite_points,
     sunlit,
@@ -104,6 +105,17 @@ def test_subsatellite_points_and_sunlight_match_skyfield(catalog, timescale):
         np.testing.assert_array_equal(lit[index], expected)
         changes += int(np.count_nonzero(expected[1:] != expected[:-1]))
     assert changes > 100  # LEO objects go through many eclipses in a day: the test sees both states
+
+
+def test_ground_track_is_the_subsatellite_points_of_one_satellite(catalog):
+    iss = next(element for element in catalog if element.norad_id == 25544)
+    track = ground_track(iss, START, START + timedelta(minutes=95), step_s=60.0)
+    assert track.latitude_deg.shape == (96,)  # 0, 60, ..., 5640 s and the end itself
+    times = START.timestamp() + np.r_[np.arange(0.0, 5700.0, 60.0), 5700.0]
+    points = subsatellite_points(Propagator([iss]).propagate(times))
+    np.testing.assert_array_equal(track.longitude_deg, points.longitude_deg[0])
+    assert np.max(np.abs(track.latitude_deg)) == pytest.approx(iss.inclination_deg, abs=0.5)
+    assert np.all((track.altitude_km > 370.0) & (track.altitude_km < 460.0))
 
 
 def test_doppler_directions_and_round_trip():
