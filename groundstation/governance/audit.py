@@ -25,8 +25,16 @@ class AuditEvent(StrEnum):
     APPROVED = "approved"  # one more signature
     SIGNED = "signed"  # quorum reached
     QUEUED = "queued"
+    # The command lifecycle on the link (groundstation.commanding): released at AOS, sent,
+    # delivered (the node's segment acknowledgement), accepted or rejected by the node, retried,
+    # or expired before it was accepted.
+    RELEASED = "released"
     SENT = "sent"
+    DELIVERED = "delivered"
+    ACCEPTED = "accepted"
     REJECTED = "rejected"
+    RETRIED = "retried"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)

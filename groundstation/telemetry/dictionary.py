@@ -12,7 +12,7 @@ header)::
     [packets.node_health]
     apid = 0x101
     length_bytes = 48
-    expected_period_s = 10.0
+    expected_period_s = 10.0      # or `sporadic = true`: sent on events, never stale
 
     [parameters.battery_voltage]
     packet = "node_health"
@@ -340,7 +340,7 @@ _TOP_KEYS = {
     "parameters",
     "health",
 }
-_PACKET_KEYS = {"apid", "length_bytes", "expected_period_s", "description"}
+_PACKET_KEYS = {"apid", "length_bytes", "expected_period_s", "sporadic", "description"}
 _PARAM_KEYS = {
     "packet",
     "type",
@@ -506,9 +506,17 @@ class _Loader:
         self.keys(body, _PACKET_KEYS, path)
         apid = self.integer(body, "apid", path, 0, APID_MAX)
         length = self.integer(body, "length_bytes", path, 1, 65_536)
-        if "expected_period_s" not in body:
-            raise self.fail((*path, "expected_period_s"), "required (used for staleness)")
-        period = self.positive(body, "expected_period_s", path)
+        sporadic = body.get("sporadic", False)
+        if not isinstance(sporadic, bool):
+            raise self.fail((*path, "sporadic"), f"must be true or false, got {sporadic!r}")
+        if sporadic:  # sent when something happens: no period, never stale
+            if "expected_period_s" in body:
+                raise self.fail((*path, "expected_period_s"), "a sporadic packet has no period")
+            period = math.inf
+        elif "expected_period_s" not in body:
+            raise self.fail((*path, "expected_period_s"), "required (used for staleness; or sporadic = true)")
+        else:
+            period = self.positive(body, "expected_period_s", path)
         return Packet(name, apid, length, period, self.string(body, "description", path, ""))
 
     def parameter(

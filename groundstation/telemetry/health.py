@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -205,6 +206,8 @@ class FleetModel:
         for prm in self.dictionary.parameters:
             held = latest.get(prm.name)
             limit_s = self.dictionary.stale_after_periods * prm.expected_period_s
+            if math.isinf(limit_s):  # a sporadic packet's parameter: silence is normal
+                continue
             if held is None or (now - held.time).total_seconds() > limit_s:
                 stale_parameters.append(prm.name)
         fastest_s = min(p.expected_period_s for p in self.dictionary.packets)

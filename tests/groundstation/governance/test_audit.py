@@ -83,3 +83,19 @@ def test_appending_continues_the_chain(log: AuditLog):
     log.append(AuditEvent.REJECTED, actor="bob", packet_id=bytes(32), at=NOW)
     assert AuditLog(log.path).verify() == ENTRIES + 1
     assert log.path.stat().st_mode & 0o077 == 0
+
+
+def test_lifecycle_events_read_back_from_a_verified_chain(log: AuditLog):
+    lifecycle = [
+        AuditEvent.RELEASED,
+        AuditEvent.SENT,
+        AuditEvent.RETRIED,
+        AuditEvent.DELIVERED,
+        AuditEvent.ACCEPTED,
+        AuditEvent.EXPIRED,
+    ]
+    for event in lifecycle:
+        log.append(event, actor="Delft", packet_id=bytes(32), at=NOW, details={"node": "NODE-01-01"})
+    entries = AuditLog(log.path).entries()
+    assert [e.event for e in entries[ENTRIES:]] == lifecycle
+    assert entries[-1].details == {"node": "NODE-01-01"}

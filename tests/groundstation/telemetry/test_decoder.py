@@ -63,7 +63,7 @@ def test_space_packet_from_spacepackets_decodes(dictionary: TelemetryDictionary)
     assert by_name["mode"].text == "safe"
     assert by_name["obc_temperature"].eng_value == pytest.approx(-12.34, abs=EXACT)
     assert by_name["last_accepted_sequence"].raw_value == 2**40 + 7
-    assert by_name["last_rejection_reason"].text == "replayed_sequence"
+    assert by_name["last_rejection_reason"].text == "replay"
     assert by_name["uplink_rssi"].eng_value == pytest.approx(-105.0, abs=EXACT)
     assert by_name["solar_current"].eng_value == pytest.approx(0.75, rel=F32_RELATIVE)
     assert by_name["uptime"].unit == "s"

@@ -77,7 +77,7 @@ def test_demo_dictionary_has_the_health_packet() -> None:
         "uplink_rssi",
         "solar_current",
     }
-    assert {p.name for p in d.parameters} == expected
+    assert {p.name for p in packet.parameters} == expected
     assert d.mode_parameter == "mode"
     assert d.health.link_quality == "uplink_rssi"
     assert d.parameter("solar_current").byte_order == "little"
@@ -86,6 +86,20 @@ def test_demo_dictionary_has_the_health_packet() -> None:
     assert soc is not None
     assert soc.ranges_for("safe").critical == (5.0, 100.0)
     assert soc.ranges_for("payload").warning == (40.0, 100.0)
+
+
+def test_demo_dictionary_reason_codes_are_the_verifiers_reasons() -> None:
+    # Every rejection reason the node verifier can give has a code in both enumerations, so a
+    # node's report never decodes to UNKNOWN(n).
+    from groundstation.governance.reasons import Reason
+
+    d = load_dictionary(DEMO_DICTIONARY_PATH)
+    report = d.packet_for_apid(0x102)
+    assert report is not None and report.name == "governance_report"
+    for name in ("gov_reason", "last_rejection_reason"):
+        labels = dict(d.parameter(name).enumeration)
+        assert labels[0] == "none"
+        assert sorted(v for k, v in labels.items() if k) == sorted(r.value for r in Reason)
 
 
 def test_good_dictionary_loads(tmp_path: Path) -> None:
@@ -153,8 +167,21 @@ BAD_CASES = [
         "mode_parameter",
         "enum parameter",
     ),
+    (
+        ("expected_period_s = 5.0", "expected_period_s = 5.0\nsporadic = true"),
+        "expected_period_s = 5.0",
+        "packets.hk.expected_period_s",
+        "no period",
+    ),
+    (("expected_period_s = 5.0", 'sporadic = "yes"'), "sporadic", "packets.hk.sporadic", "true or false"),
+    (("expected_period_s = 5.0", ""), "[packets.hk]", "packets.hk.expected_period_s", "required"),
     (("length_bytes = 8", "length_bytes = 8\n"), "", "", ""),  # control: still loads
 ]
+
+
+def test_a_sporadic_packet_has_no_period(tmp_path: Path) -> None:
+    d = load_text(tmp_path, GOOD.replace("expected_period_s = 5.0", "sporadic = true"))
+    assert d.parameter("volts").expected_period_s == float("inf")
 
 
 @pytest.mark.parametrize(("edit", "line_text", "field", "reason"), BAD_CASES)
