@@ -46,9 +46,20 @@ def commander(paths: tuple[Path, Path]) -> Commander:
     return Commander(CommandStore.open(db, NOW), AuditLog(paths[1]), max_attempts=2)
 
 
-def report(record_data: bytes, *, accepted: bool, reason: Reason | None = None, number: int = 1) -> NodeReport:
-    return NodeReport(NODE, report_id(record_data), 1, 1, accepted, reason, "executed" if accepted else "none",
-                      number, 1000 + number)
+def report(
+    record_data: bytes, *, accepted: bool, reason: Reason | None = None, number: int = 1
+) -> NodeReport:
+    return NodeReport(
+        NODE,
+        report_id(record_data),
+        1,
+        1,
+        accepted,
+        reason,
+        "executed" if accepted else "none",
+        number,
+        1000 + number,
+    )
 
 
 def test_a_command_through_to_acceptance_is_persisted_and_audited(commander, council, paths):
@@ -62,10 +73,17 @@ def test_a_command_through_to_acceptance_is_persisted_and_audited(commander, cou
     record = commander.sent(record, STATION, t + timedelta(seconds=12))
     record = commander.delivered(record, STATION, t + timedelta(seconds=13))
     done = commander.report(report(record.data, accepted=True), STATION, t + timedelta(seconds=14))
-    assert done is not None and done.state == CommandState.ACCEPTED and done.attempts == 1
+    assert done is not None
+    assert done.state == CommandState.ACCEPTED
+    assert done.attempts == 1
 
-    states = [CommandState.QUEUED, CommandState.RELEASED, CommandState.SENT, CommandState.DELIVERED,
-              CommandState.ACCEPTED]
+    states = [
+        CommandState.QUEUED,
+        CommandState.RELEASED,
+        CommandState.SENT,
+        CommandState.DELIVERED,
+        CommandState.ACCEPTED,
+    ]
     assert [s.state for s in seen] == states
     # Persisted: a fresh reader of the same file sees the same trail.
     reader = CommandStore.open_existing(paths[0])
@@ -74,7 +92,11 @@ def test_a_command_through_to_acceptance_is_persisted_and_audited(commander, cou
     reader.close()
     entries = AuditLog(paths[1]).entries()  # verifies the chain
     assert [e.event for e in entries] == [
-        AuditEvent.QUEUED, AuditEvent.RELEASED, AuditEvent.SENT, AuditEvent.DELIVERED, AuditEvent.ACCEPTED
+        AuditEvent.QUEUED,
+        AuditEvent.RELEASED,
+        AuditEvent.SENT,
+        AuditEvent.DELIVERED,
+        AuditEvent.ACCEPTED,
     ]
     assert {e.packet_id for e in entries} == {packet.content_id.hex()}
     assert entries[-1].actor == STATION
@@ -100,11 +122,16 @@ def test_a_database_without_commands_is_refused_clearly(paths):
 def test_rejection_carries_the_reason_and_repeats_are_ignored(commander, council):
     record = commander.queue(council.packet(sequence=5), NODE, NOW)
     record = commander.sent(commander.release(record, STATION, NOW), STATION, NOW)
-    rejected = commander.report(report(record.data, accepted=False, reason=Reason.BAD_SIGNATURE), STATION, NOW)
+    rejected = commander.report(
+        report(record.data, accepted=False, reason=Reason.BAD_SIGNATURE), STATION, NOW
+    )
     assert rejected is not None
     assert (rejected.state, rejected.reason) == (CommandState.REJECTED, "bad_signature")
     # The same report heard again in a later beacon changes nothing.
-    assert commander.report(report(record.data, accepted=False, reason=Reason.BAD_SIGNATURE), STATION, NOW) is None
+    assert (
+        commander.report(report(record.data, accepted=False, reason=Reason.BAD_SIGNATURE), STATION, NOW)
+        is None
+    )
 
 
 def test_a_replay_of_our_own_earlier_attempt_means_it_was_accepted(commander, council):
@@ -113,8 +140,11 @@ def test_a_replay_of_our_own_earlier_attempt_means_it_was_accepted(commander, co
     record = commander.requeue(record, STATION, NOW + timedelta(minutes=8), "no verdict before LOS")
     later = NOW + timedelta(hours=1, minutes=30)
     record = commander.sent(commander.release(record, "Kiruna", later), "Kiruna", later)
-    done = commander.report(report(record.data, accepted=False, reason=Reason.REPLAY, number=9), "Kiruna", later)
-    assert done is not None and done.state == CommandState.ACCEPTED
+    done = commander.report(
+        report(record.data, accepted=False, reason=Reason.REPLAY, number=9), "Kiruna", later
+    )
+    assert done is not None
+    assert done.state == CommandState.ACCEPTED
     assert "earlier pass" in (done.detail or "")
 
 
@@ -127,7 +157,8 @@ def test_a_replay_of_someone_elses_packet_is_a_rejection(commander, council):
     again = commander.sent(commander.release(again, STATION, NOW), STATION, NOW)
     assert commander.report(report(again.data, accepted=True, number=3), STATION, NOW) is None  # old repeat
     done = commander.report(report(again.data, accepted=False, reason=Reason.REPLAY, number=4), STATION, NOW)
-    assert done is not None and (done.state, done.reason) == (CommandState.REJECTED, "replay")
+    assert done is not None
+    assert (done.state, done.reason) == (CommandState.REJECTED, "replay")
 
 
 def test_queues_are_fifo_hold_at_a_future_command_and_expire_old_ones(commander, council):
