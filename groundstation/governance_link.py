@@ -87,6 +87,7 @@ class GovernanceReceiver:
         )
         self.verifications = 0
         self.foreign = 0  # well-formed Space Packets for another APID, or not Space Packets at all
+        self.last_packet: bytes | None = None  # the bytes behind the latest verdict, for reports
 
     def receive(self, space_packet: bytes, now: datetime) -> Verdict | None:
         try:
@@ -101,4 +102,5 @@ class GovernanceReceiver:
         if done is None:
             return None
         self.verifications += 1
+        self.last_packet = done.payload
         return self.verifier.verify(done.payload, now)

@@ -61,6 +61,7 @@ class PacketModem:
         baud: float = BAUD_9600,
         preamble_flags: int = 32,
         streaming: bool = False,
+        fixed_length: bool = False,
     ) -> None:
         self.radio = radio
         self.baud = baud
@@ -69,6 +70,10 @@ class PacketModem:
             sample_rate_hz=self.sample_rate_hz, baud=baud, preamble_flags=preamble_flags
         )
         self.streaming = streaming
+        # Pad each burst (carrier off) to the longest its frames could stuff to, so its length
+        # depends on the frames' sizes only, not on their bits: timing stays reproducible in
+        # simulations whatever bytes (randomized signatures) the frames carry.
+        self.fixed_length = fixed_length
         self._demodulator = G3ruhIqDemodulator(self.sample_rate_hz, baud) if streaming else None
         # Streaming: the latest samples (absolute index of the first one), for SNR estimates.
         self._history: ComplexArray = np.zeros(0, dtype=np.complex64)
@@ -81,9 +86,18 @@ class PacketModem:
     def modulate(self, frames: Sequence[Frame]) -> ComplexArray:
         return self.modulator.modulate(list(frames))
 
+    def max_burst_samples(self, frames: Sequence[Frame]) -> int:
+        """Samples of the longest burst these frames could make (every 5th bit stuffed)."""
+        m = self.modulator
+        flag_bits = 8 * (m.preamble_flags + m.gap_flags * max(0, len(frames) - 1) + m.postamble_flags)
+        frame_bits = sum((len(f.encode()) + FCS_BYTES) * 8 for f in frames)
+        return math.ceil((flag_bits + frame_bits + frame_bits // 5) * self.sample_rate_hz / self.baud)
+
     def send(self, frames: Sequence[Frame]) -> float:
         """Transmit `frames` as one burst; returns its air time in seconds."""
         iq = self.modulate(frames)
+        if self.fixed_length:
+            iq = np.concatenate((iq, np.zeros(max(0, self.max_burst_samples(frames) - iq.size), np.complex64)))
         self.radio.transmit(iq)
         self.frames_sent += len(frames)
         return iq.size / self.sample_rate_hz

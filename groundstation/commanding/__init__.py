@@ -1,6 +1,6 @@
 """Commanding: governance packets queued per node, sent over passes, and their lifecycle."""
 
-from groundstation.commanding.lifecycle import Commander, LifecycleError, NodeReport, describe, report_id
+from groundstation.commanding.lifecycle import Commander, LifecycleError, NodeReport, describe
 from groundstation.commanding.store import (
     TERMINAL,
     CommandRecord,
@@ -21,5 +21,4 @@ __all__ = [
     "NodeReport",
     "Transition",
     "describe",
-    "report_id",
 ]

@@ -14,7 +14,6 @@ goes before the commands signed under the new roster).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,11 +83,6 @@ _NEXT: dict[CommandState, frozenset[CommandState]] = {
 
 class LifecycleError(ValueError):
     """A transition the lifecycle does not allow (e.g. from a terminal state)."""
-
-
-def report_id(data: bytes) -> int:
-    """How a node names a packet in its governance report: SHA-256 of the bytes, first 4, big-endian."""
-    return int.from_bytes(hashlib.sha256(data).digest()[:4], "big")
 
 
 def describe(packet: Packet) -> str:
@@ -261,7 +255,9 @@ class Commander:
             return None
         self._seen_reports.add(key)
         candidates = [
-            r for r in self.pending(report.node) if r.attempts > 0 and report_id(r.data) == report.packet_id
+            r
+            for r in self.pending(report.node)
+            if r.attempts > 0 and int(r.packet_id[:8], 16) == report.packet_id
         ]
         if not candidates:
             return None

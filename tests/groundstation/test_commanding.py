@@ -17,11 +17,11 @@ from groundstation.commanding import (
     LifecycleError,
     NodeReport,
     describe,
-    report_id,
 )
 from groundstation.governance.audit import AuditEvent, AuditLog
 from groundstation.governance.payloads import Command, KeyRevocation, PolicyUpdate
 from groundstation.governance.reasons import Reason
+from groundstation.link_protocol import report_id
 from groundstation.storage import open_database
 from groundstation.telemetry.archive import TelemetryArchive
 from tests.groundstation.governance.conftest import NOW, ONE_HOUR, Council, make_council

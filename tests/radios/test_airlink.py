@@ -146,3 +146,14 @@ def test_streaming_mode_over_the_threaded_loopback_radio():
         radio.close()
     assert [r.frame for r in heard] == sent
     assert all(r.ebn0_db == pytest.approx(18.0, abs=EBN0_TOLERANCE_DB) for r in heard)
+
+
+def test_fixed_length_bursts_depend_on_frame_sizes_not_bits():
+    ground, node, _ = pair(FixedPath(channel(18.0)))
+    fixed = PacketModem(ground.radio, fixed_length=True)
+    stuffed = [Frame.ui("GS1", "NODE7", b"\xff" * 200)]  # ones: a stuffed bit every five
+    plain = [Frame.ui("GS1", "NODE7", b"\x00" * 200)]  # zeros: nothing to stuff
+    assert ground.modulate(stuffed).size > ground.modulate(plain).size
+    assert fixed.send(stuffed) == fixed.send(plain)
+    assert fixed.send(stuffed) * RATE_HZ == fixed.max_burst_samples(stuffed) >= ground.modulate(stuffed).size
+    assert [r.frame for r in node.receive()] == stuffed + plain + stuffed

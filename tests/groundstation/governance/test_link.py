@@ -47,6 +47,12 @@ def test_ax25_frames_carry_a_packet_a_node_accepts(council: Council, tmp_path: P
     receiver = _receiver(council, tmp_path)
     verdicts = [v for v in (receiver.receive(f, NOW) for f in frames) if v is not None]
     assert [v.accepted for v in verdicts] == [True]
+    assert receiver.last_packet == council_packet_bytes(verdicts[0])
+
+
+def council_packet_bytes(verdict) -> bytes:
+    assert verdict.packet is not None
+    return verdict.packet.encode()
 
 
 def test_missing_frame_means_no_verification_and_a_repeat_request(council: Council, tmp_path: Path):
