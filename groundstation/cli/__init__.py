@@ -29,6 +29,8 @@ COMMANDS: tuple[str, ...] = (
     "telemetry",
     "track",
     "plan",
+    "sim",
+    "commands",
 )
 
 EXIT_OK = 0

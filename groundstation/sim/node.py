@@ -46,6 +46,7 @@ MIN_TELEMETRY_PERIOD_S = 5.0
 MAX_TELEMETRY_PERIOD_S = 600.0
 DEFAULT_LOW_POWER_SOC_PCT = 25.0
 DEFAULT_SAFE_SOC_PCT = 12.0
+INITIAL_UPLINK_RSSI_DBM = -110.0  # as last heard before the run (a mid-pass level)
 _ADCS_BY_MODE = {
     "safe": "sun_pointing",
     "nominal": "sun_pointing",
@@ -115,7 +116,7 @@ class SimNode:
         self.commands_rejected = 0
         self.last_accepted_sequence = 0
         self.last_rejection_reason: Reason | None = None
-        self.uplink_rssi_dbm = -140.0
+        self.uplink_rssi_dbm = INITIAL_UPLINK_RSSI_DBM
         self.reports: list[tuple[GovernanceReport, int]] = []  # (report, beacons left to repeat it)
         self._unsent_reports: list[GovernanceReport] = []
         self._report_number = 0

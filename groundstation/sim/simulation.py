@@ -219,6 +219,17 @@ class Simulation:
         self._plan(self.start_s)
         self._schedule(self.start_s, self._status)
 
+    @classmethod
+    def demo(cls, start: datetime, workdir: Path, *, nodes: int = 24, seed: int = 0) -> Simulation:
+        """The built-in demo in `workdir` (archive `sim.db`, node state, audit log), packets queued."""
+        sim = cls(
+            SimulationConfig(
+                start=start, database=workdir / "sim.db", workdir=workdir, nodes=nodes, seed=seed
+            )
+        )
+        sim.queue_demo_packets()
+        return sim
+
     # --- observers and the public API ------------------------------------------------------------
 
     def subscribe(self, observer: Observer) -> Callable[[], None]:
@@ -370,8 +381,6 @@ class Simulation:
         self.path.close(contact.station.name, node.name)
         self._contact_of_pair.pop((contact.station.name, node.name), None)
         contact.ground.modem.radio.close()
-        if contact.frames_received:
-            self.counter.passes_with_data += 1
         self._emit(
             PassEnded(self.now, contact.station.name, node.name, contact.frames_sent, contact.frames_received)
         )
@@ -460,6 +469,8 @@ class Simulation:
             sent = len(burst.frames)
             self.counter.count(burst.direction, sent, got)
             burst.contact.frames_sent += sent
+            if got and not burst.contact.frames_received:
+                self.counter.passes_with_data += 1
             burst.contact.frames_received += got
             path = burst.path
             self._emit(
