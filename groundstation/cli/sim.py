@@ -112,7 +112,7 @@ def run_sim(args: argparse.Namespace) -> int:
     try:
         sim.queue_demo_packets()
         if speed is not None:
-            sim.subscribe(lambda event: _log(event, sys.stdout))
+            sim.subscribe(lambda event: _log(event, sys.stderr))
         interrupted = _run(sim, end, speed)
         summary = sim.summary()
     finally:
