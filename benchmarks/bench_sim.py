@@ -140,7 +140,7 @@ class _Timed:
 
 def simulation_speed(folder: Path, hours: float, nodes: int) -> None:
     timed = _Timed(packet_modem.demodulate_iq)
-    packet_modem.demodulate_iq = timed  # type: ignore[assignment]
+    packet_modem.demodulate_iq = timed  # type: ignore[attr-defined]
     wall = time.perf_counter()
     cpu = time.process_time()
     sim = Simulation(
@@ -153,17 +153,19 @@ def simulation_speed(folder: Path, hours: float, nodes: int) -> None:
     sim.close()
     wall_s = time.perf_counter() - wall
     cpu_s = time.process_time() - cpu
-    packet_modem.demodulate_iq = timed.function  # type: ignore[assignment]
+    packet_modem.demodulate_iq = timed.function  # type: ignore[attr-defined]
     frames = summary.frames_sent
     print(
         f"Whole simulation, {nodes} nodes x {len(sim.config.stations)} stations, {hours:g} h at --speed max:"
     )
     print(
-        f"  {hours / wall_s:.2f} simulated hours per wall-clock second ({hours * 3600 / wall_s:.0f}x real time; "
+        f"  {hours / wall_s:.2f} simulated hours per wall-clock second "
+        f"({hours * 3600 / wall_s:.0f}x real time; "
         f"wall {wall_s:.1f} s, CPU {cpu_s:.1f} s, set-up {setup_s:.1f} s)"
     )
     print(
-        f"  {summary.passes_worked} passes worked, {frames} frames ({frames / hours:.0f} per simulated hour), "
+        f"  {summary.passes_worked} passes worked, {frames} frames "
+        f"({frames / hours:.0f} per simulated hour), "
         f"FER {summary.frame_error_rate:.1%}, {summary.telemetry_samples_archived} samples archived"
     )
     print(
