@@ -139,7 +139,7 @@ class _Timed:
 
 
 def simulation_speed(folder: Path, hours: float, nodes: int) -> None:
-    timed = _Timed(packet_modem.demodulate_iq)
+    timed = _Timed(demodulate_iq)
     packet_modem.demodulate_iq = timed  # type: ignore[attr-defined]
     wall = time.perf_counter()
     cpu = time.process_time()
@@ -153,7 +153,7 @@ def simulation_speed(folder: Path, hours: float, nodes: int) -> None:
     sim.close()
     wall_s = time.perf_counter() - wall
     cpu_s = time.process_time() - cpu
-    packet_modem.demodulate_iq = timed.function  # type: ignore[attr-defined]
+    packet_modem.demodulate_iq = demodulate_iq  # type: ignore[attr-defined]
     frames = summary.frames_sent
     print(
         f"Whole simulation, {nodes} nodes x {len(sim.config.stations)} stations, {hours:g} h at --speed max:"
