@@ -97,7 +97,8 @@ class PacketModem:
         """Transmit `frames` as one burst; returns its air time in seconds."""
         iq = self.modulate(frames)
         if self.fixed_length:
-            iq = np.concatenate((iq, np.zeros(max(0, self.max_burst_samples(frames) - iq.size), np.complex64)))
+            padding = max(0, self.max_burst_samples(frames) - iq.size)
+            iq = np.concatenate((iq, np.zeros(padding, np.complex64)))
         self.radio.transmit(iq)
         self.frames_sent += len(frames)
         return iq.size / self.sample_rate_hz

@@ -95,7 +95,8 @@ def test_demo_dictionary_reason_codes_are_the_verifiers_reasons() -> None:
 
     d = load_dictionary(DEMO_DICTIONARY_PATH)
     report = d.packet_for_apid(0x102)
-    assert report is not None and report.name == "governance_report"
+    assert report is not None
+    assert report.name == "governance_report"
     for name in ("gov_reason", "last_rejection_reason"):
         labels = dict(d.parameter(name).enumeration)
         assert labels[0] == "none"
