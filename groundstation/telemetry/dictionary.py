@@ -259,11 +259,11 @@ def dictionary_to_toml(dictionary: TelemetryDictionary) -> str:
     doc["packets"] = {}
     doc["parameters"] = {}
     for packet in dictionary.packets:
-        body: dict[str, Any] = {
-            "apid": packet.apid,
-            "length_bytes": packet.length_bytes,
-            "expected_period_s": packet.expected_period_s,
-        }
+        body: dict[str, Any] = {"apid": packet.apid, "length_bytes": packet.length_bytes}
+        if math.isinf(packet.expected_period_s):
+            body["sporadic"] = True
+        else:
+            body["expected_period_s"] = packet.expected_period_s
         if packet.description:
             body["description"] = packet.description
         doc["packets"][packet.name] = body
