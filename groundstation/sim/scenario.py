@@ -3,7 +3,7 @@
 
 Keys come from the seed (FIPS 204 seeds hashed from it), so a seed names one council. Signatures
 stay randomized (ML-DSA signing is hedged), which changes only the signature bytes on the air: the
-uplink has some 19 dB of margin over the modem's threshold, so no uplink frame's fate hangs on them.
+uplink has at least 15 dB of margin over the modem's threshold, so no uplink frame's fate hangs on them.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def test_doubling_the_range_costs_six_db():
 def test_demo_downlink_closes_overhead_and_fails_at_the_horizon():
     # The G3RUH IQ modem needs about 11 dB (radios tests); a 550 km orbit's horizon is ~2,700 km away.
     assert UHF_DOWNLINK.ebn0_db(550e3) > 18.0
-    assert UHF_DOWNLINK.ebn0_db(2700e3) < 9.0
+    assert UHF_DOWNLINK.ebn0_db(2700e3) < 11.0
     assert UHF_UPLINK.ebn0_db(2700e3) > 20.0
 
 
