@@ -93,6 +93,8 @@ def run_sim(args: argparse.Namespace) -> int:
     start = parse_time(args.start, "--start") if args.start else DEFAULT_START
     temporary: Path | None = None
     if args.db:
+        if "://" in args.db:
+            raise InputError(f"--db: sim run writes a new SQLite file, not a database URL: {args.db}")
         db = Path(args.db).expanduser()
         workdir = _workdir_for(db)
         if not db.parent.is_dir():

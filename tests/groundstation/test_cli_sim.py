@@ -85,6 +85,7 @@ def test_a_paced_run_logs_as_it_goes_and_gives_the_same_summary(archive, capsys)
         (["--hours", "-1"], "--hours: must be > 0"),
         (["--start", "yesterday"], "--start: not an ISO 8601 time"),
         (["--db", "/no/such/folder/x.db"], "--db: no such folder"),
+        (["--db", "postgresql://localhost/gs"], "--db: sim run writes a new SQLite file"),
     ],
 )
 def test_sim_run_bad_input_is_one_line_and_exit_2(args, message, capsys):
