@@ -10,10 +10,16 @@ How (and why it is fast and does not miss passes):
    discrete local maximum of elevation that stays below the horizon may still hide a pass shorter than
    a step, so every such maximum whose orbit plane comes near enough to the location (a necessary
    geometric condition, with margins for Earth's rotation) is refined too.
-3. In the location's east-north-up frame the interpolant is three polynomials, so the crossings are
-   roots of a scalar polynomial (up component = range x sin(threshold)) and the maxima roots of
-   d(sin elevation)/dt's numerator (degree 20): a safeguarded Newton iteration on all of them at once
-   with numpy, never an SGP4 call per pass, so ten locations cost little more than one.
+3. Each interval to refine becomes polynomials in time (x, y, z relative to the location and the up
+   component; one small matrix product for all rows). Crossings are roots of up - range x
+   sin(threshold) (just the up polynomial at a 0° horizon), maxima roots of d(sin elevation)/dt,
+   evaluated pointwise from the position and its derivatives. Each root is bracketed to a sixteenth
+   of the interval by evaluating the polynomials at 17 points at once, then a safeguarded Newton
+   iteration runs on all rows together with numpy: never an SGP4 call or a Python loop per pass,
+   and every location's rows in the same arrays, so ten locations cost little more than one.
+4. An azimuth-dependent horizon mask trims the passes found at its lowest elevation: all masked
+   passes are sampled every `MASK_SAMPLE_S` together, and every change of elevation - mask(azimuth)
+   sign is bisected together.
 
 A pass already above the horizon at `start` begins at `start` with `starts_before_window`; one still
 up at `end` ends there with `ends_after_window`. An object that never sets (GEO) is one pass spanning
@@ -22,7 +28,9 @@ the window with both flags; one that never rises gives none.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,9 +54,11 @@ _STEP_ANGLE_RAD = 0.8
 _MAX_STEP_S = 7200.0
 _STEP_QUANTUM_S = 30.0  # similar orbits share one grid, hence one SGP4 call
 _STEPS_PER_PERIOD_MIN = 8
-# Satellite-stations per chunk: keeps the per-pass arrays cache-sized whatever the station count.
-_CHUNK_PAIRS = 1024
-_MIN_CHUNK_SATELLITES = 64
+# Satellites per SGP4 call and frame rotation; then satellite-stations per part of that chunk, which
+# keeps the per-pass arrays cache-sized whatever the station count.
+_CHUNK_SATELLITES = 1024
+_PART_PAIRS = 1024
+_MIN_PART_SATELLITES = 64
 # Above this decay rate SGP4's own velocities would cost the interpolant more than a couple of metres.
 _DECAY_RATE_LIMIT_KM_S = 1e-5
 _DIFFERENCE_STEP_S = 0.5
@@ -190,16 +200,19 @@ def find_passes(
     errors: list[PropagationError] = []
     if len(propagator) and len(sites):
         steps = _grid_steps_s(propagator)
+        part_size = max(_MIN_PART_SATELLITES, _PART_PAIRS // len(sites))
         for step in np.unique(steps):
             members = np.flatnonzero(steps == step)
-            size = max(_MIN_CHUNK_SATELLITES, _CHUNK_PAIRS // len(sites))
-            for first in range(0, members.size, size):
-                chunk = members[first : first + size]
+            for first in range(0, members.size, _CHUNK_SATELLITES):
+                chunk = members[first : first + _CHUNK_SATELLITES]
                 grid = _Grid.build(propagator, chunk, window, float(step))
                 errors.extend(
                     errors_from_codes([propagator.elements[i] for i in chunk], grid.times_s, grid.codes)
                 )
-                found.append(_passes_in_grid(grid, sites, window, chunk))
+                for part in range(0, chunk.size, part_size):
+                    stop = min(part + part_size, chunk.size)
+                    local = _passes_in_grid(grid.part(part, stop), sites, window)
+                    found.append(local.with_satellites(chunk[part:stop]))
     combined = _Found.concatenate(found)
     found.clear()  # hold at most two copies of the columns
     table = combined.table(propagator.elements, names, min_elevation_deg)
@@ -217,6 +230,7 @@ def _masks_by_location(
     if unknown:
         raise ValueError(f"horizon masks given for unknown locations: {sorted(unknown)}")
     return [horizon_mask.get(location.name) for location in locations]
+
 
 
 def _grid_steps_s(propagator: Propagator) -> FloatArray:
@@ -244,16 +258,25 @@ class _Sites:
         self, locations: Sequence[GroundLocation], horizon_deg: float, masks: Sequence[HorizonMask | None]
     ) -> None:
         self.position_km = np.array([location.ecef_km() for location in locations]).reshape(-1, 3)
-        self.basis = np.array([location.enu_basis() for location in locations]).reshape(-1, 3, 3)
-        self.up = self.basis[:, 2, :]
+        basis = np.array([location.enu_basis() for location in locations]).reshape(-1, 3, 3)
+        self.up = basis[:, 2, :]
         self.masks = list(masks)
+        self.masked = np.array([mask is not None for mask in masks], dtype=bool)
         # The lowest elevation any azimuth asks for: the threshold of the main search; masks then
         # trim the passes found.
         low = [horizon_deg if mask is None else max(horizon_deg, mask.lowest_deg) for mask in masks]
-        self.sin_threshold = np.sin(np.radians(np.array(low, dtype=np.float64)))
+        self.threshold_deg = np.array(low, dtype=np.float64)
+        self.sin_threshold = np.sin(np.radians(self.threshold_deg))
         self.horizon_deg = horizon_deg
         self.up_offset_km = np.sum(self.position_km * self.up, axis=1)  # s . u
         self.radius_km = np.linalg.norm(self.position_km, axis=1)
+        # (3, sites) copies: gathered per row as (3, rows) arrays.
+        self.position_t = np.ascontiguousarray(self.position_km.T)
+        self.east_t = np.ascontiguousarray(basis[:, 0, :].T)
+        self.north_t = np.ascontiguousarray(basis[:, 1, :].T)
+        self.up_t = np.ascontiguousarray(self.up.T)
+        # One matrix product gives every sample's up and site components: rows u, then s.
+        self.projections = np.vstack((self.up, self.position_km))
 
     def __len__(self) -> int:
         return int(self.up.shape[0])
@@ -273,12 +296,13 @@ class _Grid:
     times_s: FloatArray  # (T,)
     step_s: float
     position_km: FloatArray  # (n, T, 3) Earth-fixed
-    velocity_km_s: FloatArray  # (n, T, 3) Earth-relative
-    valid: BoolArray
+    valid: BoolArray  # (n, T)
     codes: npt.NDArray[np.uint8]
     apogee_km: FloatArray  # (n,)
-    flat_position_km: FloatArray  # (n * T, 3): the interpolation data, gathered by flat sample index
-    flat_velocity_step_km: FloatArray  # (n * T, 3): velocity x step
+    radius2_km2: FloatArray  # (n * T,): |position|²
+    # (n * T, 6): each sample's position and Earth-relative velocity x step, the interpolation data.
+    nodes: FloatArray
+    window_valid: BoolArray  # (n * T,): samples i .. i + 3 all computed by SGP4
 
     @classmethod
     def build(cls, propagator: Propagator, chunk: IntArray, window: _Window, step_s: float) -> _Grid:
@@ -297,15 +321,37 @@ class _Grid:
             derivative = (ahead - behind) / (2.0 * _DIFFERENCE_STEP_S)
             velocity_teme[decaying] = np.where(np.isfinite(derivative), derivative, velocity_teme[decaying])
         position, velocity = teme_to_ecef(states.position_km, velocity_teme, times_s)
+        nodes = np.empty((*position.shape[:2], 6))
+        nodes[..., :3] = position
+        np.multiply(velocity, step_s, out=nodes[..., 3:])
+        flat_valid = states.valid.ravel()
+        window_valid = np.zeros(flat_valid.size, dtype=bool)
+        window_valid[:-3] = flat_valid[:-3] & flat_valid[1:-2] & flat_valid[2:-1] & flat_valid[3:]
+        flat = position.reshape(-1, 3)
         apogee = propagator.apogee_radius_km()[chunk] + 50.0  # margin for SGP4's short-period terms
-        return cls(times_s, step_s, position, velocity, states.valid, states.error_code, apogee,
-                   position.reshape(-1, 3), (velocity * step_s).reshape(-1, 3))  # fmt: skip
+        return cls(times_s, step_s, position, states.valid, states.error_code, apogee,
+                   np.einsum("ij,ij->i", flat, flat), nodes.reshape(-1, 6), window_valid)  # fmt: skip
 
-    def inertial_velocity(self, sat: IntArray, k: IntArray) -> FloatArray:
-        """TEME velocity expressed in Earth-fixed axes (adds back Earth's rotation)."""
-        position = self.position_km[sat, k]
-        spin = np.stack((-position[:, 1], position[:, 0], np.zeros(sat.size)), axis=1)
-        return np.asarray(self.velocity_km_s[sat, k] + _EARTH_ROTATION_RAD_S * spin)
+    @property
+    def count(self) -> int:
+        return int(self.valid.shape[0])
+
+    def part(self, first: int, stop: int) -> _Grid:
+        """Satellites first .. stop - 1 (views, no copies)."""
+        samples = self.times_s.size
+        flat = slice(first * samples, stop * samples)
+        return _Grid(self.times_s, self.step_s, self.position_km[first:stop], self.valid[first:stop],
+                     self.codes[first:stop], self.apogee_km[first:stop], self.radius2_km2[flat],
+                     self.nodes[flat], self.window_valid[flat])  # fmt: skip
+
+    def windows(self) -> FloatArray:
+        """(24, n * T - 3) view: column i holds samples i .. i + 3 (position, velocity x step each),
+        rows in the order `_HERMITE_INVERSE` takes them, times the three axes."""
+        columns = self.nodes.shape[0] - 3
+        item = self.nodes.itemsize
+        return np.lib.stride_tricks.as_strided(
+            self.nodes, shape=(24, columns), strides=(item, 6 * item), writeable=False
+        )
 
 
 def _hermite_inverse() -> FloatArray:
@@ -320,152 +366,179 @@ def _hermite_inverse() -> FloatArray:
 
 
 _HERMITE_INVERSE = _hermite_inverse()
+_DEGREES = np.arange(8, dtype=np.float64)
 
 
-# Polynomials are arrays (degree + 1, rows): coefficient of s**m in row m, one column per problem.
-def _poly_eval(coefficients: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray]:
-    value = coefficients[-1].copy()
-    slope = np.zeros_like(value)
-    for m in range(coefficients.shape[0] - 2, -1, -1):
-        slope *= s
-        slope += value
-        value *= s
-        value += coefficients[m]
-    return value, slope
-
-
-def _poly_mul(a: FloatArray, b: FloatArray) -> FloatArray:
-    out = np.zeros((a.shape[0] + b.shape[0] - 1, *a.shape[1:]))
-    for i in range(a.shape[0]):
-        out[i : i + b.shape[0]] += a[i] * b
-    return out
-
-
-def _poly_derivative(coefficients: FloatArray) -> FloatArray:
-    return np.asarray(coefficients[1:] * np.arange(1, coefficients.shape[0])[:, None])
-
-
-def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
-    return np.asarray(np.einsum("...d,...d->...", a, b))
-
-
-class _Interpolant:
-    """The satellite's position relative to the site over each row's grid interval [t_j, t_j + step],
-    as polynomials in s = (t - t_j) / step (s in [0, 1]): `vector` (8, r, 3) Earth-fixed, `up` (8, r)."""
+class _Polys:
+    """The satellite's position relative to the site over each row's grid interval [t_j, t_j + step]
+    as degree-7 polynomials in s = (t - t_j) / step: `coef` (8, 4, rows), the coefficient of s**m in
+    `coef[m]`, components x, y, z (Earth-fixed) and up (the projection on the site's up vector)."""
 
     def __init__(self, grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, interval: IntArray) -> None:
         count = sat.size
         first = sat * grid.times_s.size + interval - 1
-        data = np.empty((8, count, 3))  # node k's position in row 2k, its velocity x step in 2k + 1
-        valid = np.ones(count, dtype=bool)
-        flat_valid = grid.valid.ravel()
-        for k in range(4):
-            np.take(grid.flat_position_km, first + k, axis=0, out=data[2 * k])
-            np.take(grid.flat_velocity_step_km, first + k, axis=0, out=data[2 * k + 1])
-            valid &= flat_valid[first + k]
-        self.vector = (_HERMITE_INVERSE @ data.reshape(8, 3 * count)).reshape(8, count, 3)
-        self.vector[0] -= sites.position_km[site]
-        self.site = site
-        self.up = np.einsum("mrd,rd->mr", self.vector, sites.up[site])
-        self.valid = valid
-        self.step_s = grid.step_s
+        data = grid.windows()[:, first].reshape(8, 3 * count)
+        coef = np.empty((8, 4, count))
+        xyz = coef[:, :3].reshape(8, 3 * count)  # a view: axes 1 and 2 merge
+        np.matmul(_HERMITE_INVERSE, data, out=xyz)
+        runs = _site_runs(site)
+        if runs is None:
+            coef[0, :3] -= sites.position_t[:, site]
+            _project(coef[:, :3], sites.up_t[:, site], coef[:, 3])
+        else:  # rows come grouped by site: constants, no per-row gathers
+            for index, first_row, stop in runs:
+                rows = slice(first_row, stop)
+                coef[0, :3, rows] -= sites.position_km[index][:, None]
+                coef[:, 3, rows] = sites.up[index] @ coef[:, :3, rows]
+        self.coef = coef
+        self.valid = grid.window_valid[first]
         self.start_s = grid.times_s[interval]
-        self.sin_threshold = sites.sin_threshold[site]
-        self._sites = sites
 
-    def range_squared(self, rows: IntArray) -> FloatArray:
-        """|position - site|² as a polynomial of degree 14: sums of dot products of coefficient vectors."""
-        vector = self.vector[:, rows]
-        out = np.zeros((15, rows.size))
-        for i in range(8):
-            products = np.einsum("rd,jrd->jr", vector[i], vector[i:])
-            products[1:] *= 2.0
-            out[2 * i : i + 8] += products
-        return out
-
-    def sine_elevation(self, s: FloatArray, rows: IntArray) -> FloatArray:
-        position = self.position(s, rows)
-        return np.asarray(_dot(position, self._sites.up[self.site[rows]]) / np.sqrt(_dot(position, position)))
-
-    def position(self, s: FloatArray, rows: IntArray) -> FloatArray:
-        """Satellite position relative to the site, Earth-fixed (r, 3)."""
-        vector = self.vector[:, rows]
-        position: FloatArray = vector[7].copy()
-        for m in range(6, -1, -1):
-            position *= s[:, None]
-            position += vector[m]
-        return position
-
-    def look(self, s: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
-        """Azimuth and elevation (deg) at fraction s of each row's interval."""
-        position = self.position(s, rows)
-        basis = self._sites.basis[self.site[rows]]
-        east, north, up = (
-            _dot(position, basis[:, 0]),
-            _dot(position, basis[:, 1]),
-            _dot(position, basis[:, 2]),
-        )
-        return np.degrees(np.arctan2(east, north)) % 360.0, np.degrees(np.arctan2(up, np.hypot(east, north)))
+    def replace(self, rows: IntArray, other: _Polys) -> None:
+        self.coef[..., rows] = other.coef
+        self.valid[rows] = other.valid
+        self.start_s[rows] = other.start_s
 
 
-Evaluate = Callable[[FloatArray, IntArray | None], tuple[FloatArray, FloatArray]]
+# Above this many runs of equal sites, per-row gathers beat a Python loop over the runs.
+_MAX_SITE_RUNS = 64
 
 
-def _crossing_function(interpolant: _Interpolant, rows: IntArray) -> Evaluate:
-    """up - range x sin(threshold): zero where elevation equals the threshold (km, and km per s)."""
-    up = interpolant.up[:, rows]
-    sin_e = interpolant.sin_threshold[rows]
-    if not np.any(sin_e):
-        return lambda s, active: _poly_eval(up if active is None else up[:, active], s)
-    range2 = interpolant.range_squared(rows)
-
-    def evaluate(s: FloatArray, active: IntArray | None) -> tuple[FloatArray, FloatArray]:
-        which = slice(None) if active is None else active
-        u, du = _poly_eval(up[:, which], s)
-        q, dq = _poly_eval(range2[:, which], s)
-        root = np.sqrt(q)
-        return u - sin_e[which] * root, du - sin_e[which] * dq / (2.0 * root)
-
-    return evaluate
+def _site_runs(site: IntArray) -> list[tuple[int, int, int]] | None:
+    """(site, first row, stop) of each run of equal sites, or None if there are too many runs."""
+    if site.size == 0:
+        return []
+    change = np.flatnonzero(site[1:] != site[:-1]) + 1
+    if change.size >= _MAX_SITE_RUNS:
+        return None
+    bounds = [0, *change.tolist(), site.size]
+    return [(int(site[a]), a, b) for a, b in itertools.pairwise(bounds)]
 
 
-def _poly_eval2(coefficients: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Value, first and second derivative (Horner)."""
-    value = coefficients[-1].copy()
+def _project(vectors: FloatArray, axis: FloatArray, out: FloatArray) -> None:
+    """out = vectors . axis over the components: vectors (..., 3, rows), axis (3, rows)."""
+    first, second, third = vectors[..., 0, :], vectors[..., 1, :], vectors[..., 2, :]
+    np.multiply(first, axis[0], out=out)
+    out += second * axis[1]
+    out += third * axis[2]
+
+
+# Polynomials are arrays (degree + 1, ..., rows): coefficient of s**m in [m], one column per problem.
+def _horner(coef: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Value and first derivative."""
+    value = coef[-1].copy()
     slope = np.zeros_like(value)
-    curve = np.zeros_like(value)
-    for m in range(coefficients.shape[0] - 2, -1, -1):
-        curve *= s
-        curve += 2.0 * slope
+    for m in range(coef.shape[0] - 2, -1, -1):
         slope *= s
         slope += value
         value *= s
-        value += coefficients[m]
-    return value, slope, curve
+        value += coef[m]
+    return value, slope
 
 
-def _maximum_function(interpolant: _Interpolant, rows: IntArray) -> tuple[Evaluate, FloatArray, FloatArray]:
-    """2 up' |r|² - up (|r|²)': the sign of d(sin elevation)/dt, zero at a maximum; and its value at
-    s = 0 and s = 1 (straight from the coefficients)."""
-    up = interpolant.up[:, rows]
-    range2 = interpolant.range_squared(rows)
+def _horner2(coef: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Value, first and half the second derivative."""
+    value = coef[-1].copy()
+    slope = np.zeros_like(value)
+    half_curve = np.zeros_like(value)
+    for m in range(coef.shape[0] - 2, -1, -1):
+        half_curve *= s
+        half_curve += slope
+        slope *= s
+        slope += value
+        value *= s
+        value += coef[m]
+    return value, slope, half_curve
 
-    def evaluate(s: FloatArray, active: IntArray | None) -> tuple[FloatArray, FloatArray]:
-        u, du, ddu = _poly_eval2(up if active is None else up[:, active], s)
-        q, dq, ddq = _poly_eval2(range2 if active is None else range2[:, active], s)
-        return 2.0 * du * q - u * dq, 2.0 * ddu * q + du * dq - u * ddq
 
-    powers_up = np.arange(up.shape[0])[:, None]
-    powers_range = np.arange(range2.shape[0])[:, None]
-    at_start = 2.0 * up[1] * range2[0] - up[0] * range2[1]
-    at_end = 2.0 * np.sum(powers_up * up, axis=0) * np.sum(range2, axis=0) - np.sum(up, axis=0) * np.sum(
-        powers_range * range2, axis=0
-    )
-    return evaluate, at_start, at_end
+def _horner_value(coef: FloatArray, s: FloatArray) -> FloatArray:
+    value: FloatArray = coef[-1].copy()
+    for m in range(coef.shape[0] - 2, -1, -1):
+        value *= s
+        value += coef[m]
+    return value
+
+
+def _ends(coef: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Value and derivative at s = 0 and at s = 1, straight from the coefficients."""
+    degrees = _DEGREES[: coef.shape[0]].reshape(-1, *([1] * (coef.ndim - 1)))
+    return coef[0], coef[1], np.sum(coef, axis=0), np.sum(degrees * coef, axis=0)
+
+
+def _dot3(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Sum over the first axis of length 3 (or more: the first three) of a * b."""
+    out: FloatArray = a[0] * b[0]
+    out += a[1] * b[1]
+    out += a[2] * b[2]
+    return out
+
+
+# Polynomials are first evaluated at these many equal subintervals of [0, 1] (one small matrix
+# product): a sign change brackets each root to a subinterval, where false position lands within a
+# fraction of a second and Newton needs a step or two.
+_SUBINTERVALS = 16
+_VANDERMONDE = np.linspace(0.0, 1.0, _SUBINTERVALS + 1)[:, None] ** _DEGREES[None, :]
+
+
+def _bracket(values: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """For values (subintervals + 1, rows) at s = 0, 1/K, ... 1: the first subinterval where the sign
+    changes (the last one if none does), as (low, high, f_low, f_high)."""
+    count = values.shape[1]
+    positive = values > 0.0
+    change = positive[1:] != positive[:-1]
+    index = np.argmax(change, axis=0)
+    index[~change[index, np.arange(count)]] = _SUBINTERVALS - 1
+    columns = np.arange(count)
+    low = index / _SUBINTERVALS
+    return low, low + 1.0 / _SUBINTERVALS, values[index, columns], values[index + 1, columns]
+
+
+def _poly_bracket(coef: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """`_bracket` of polynomials (degree + 1, rows)."""
+    return _bracket(_VANDERMONDE[:, : coef.shape[0]] @ coef)
+
+
+# Functions whose roots are wanted: (arrays with rows on the last axis, s) -> (f, df/ds).
+Evaluate = Callable[[tuple[FloatArray, ...], FloatArray], tuple[FloatArray, FloatArray]]
+
+
+def _polynomial(arrays: tuple[FloatArray, ...], s: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return _horner(arrays[0], s)
+
+
+def _crossing(arrays: tuple[FloatArray, ...], s: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """up - range x sin(threshold): zero where elevation equals the threshold (km, and km per step)."""
+    coef, sin_e = arrays
+    value, slope = _horner(coef, s)
+    root = np.sqrt(_dot3(value, value))
+    return value[3] - sin_e * root, slope[3] - sin_e * _dot3(value, slope) / root
+
+
+def _elevation_slope(value: FloatArray, slope: FloatArray) -> FloatArray:
+    """up' |r|² - up (r . r'): the sign of d(sin elevation)/dt."""
+    return np.asarray(slope[3] * _dot3(value, value) - value[3] * _dot3(value, slope))
+
+
+def _maximum(arrays: tuple[FloatArray, ...], s: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """`_elevation_slope` and its derivative, from the position and its first two derivatives."""
+    value, slope, half_curve = _horner2(arrays[0], s)
+    curve = half_curve
+    curve *= 2.0
+    range2 = _dot3(value, value)
+    along = _dot3(value, slope)
+    bend = _dot3(slope, slope)
+    bend += _dot3(value, curve)
+    return slope[3] * range2 - value[3] * along, curve[3] * range2 + slope[3] * along - value[3] * bend
+
+
+def _maximum_ends(coef: FloatArray) -> tuple[FloatArray, FloatArray]:
+    low, low_slope, high, high_slope = _ends(coef)
+    return _elevation_slope(low, low_slope), _elevation_slope(high, high_slope)
 
 
 def _solve(
     evaluate: Evaluate,
+    arrays: tuple[FloatArray, ...],
     low: FloatArray,
     high: FloatArray,
     f_low: FloatArray,
@@ -477,7 +550,8 @@ def _solve(
 
     Newton's step while it stays inside the shrinking bracket, bisection otherwise. A row stops when its
     Newton step is below _NEWTON_STEP_S: convergence is quadratic, so the root is then good to far
-    better than ROOT_TOLERANCE_S.
+    better than ROOT_TOLERANCE_S. Finished rows are dropped from the arrays once they are a quarter of
+    them (gathering costs about as much as an evaluation).
     """
     low, high = low.copy(), high.copy()
     sign_low = np.sign(f_low)
@@ -490,31 +564,64 @@ def _solve(
     if guess is not None:
         x = np.where(np.isfinite(guess) & (guess > low) & (guess < high), guess, x)
     x = np.clip(x, low, high)
-    active = np.flatnonzero(np.isfinite(x))
+    result = x.copy()
+    rows = np.flatnonzero(np.isfinite(x))
+    if rows.size < x.size:
+        arrays = tuple(a[..., rows] for a in arrays)
+        x, low, high, sign_low = x[rows], low[rows], high[rows], sign_low[rows]
+    finished = np.zeros(rows.size, dtype=bool)
     step_tolerance = _NEWTON_STEP_S / step_s
     bracket_tolerance = ROOT_TOLERANCE_S / step_s
-    for _ in range(_MAX_ITERATIONS):
-        if active.size == 0:
-            break
-        everything = active.size == x.size
-        xa = x if everything else x[active]
-        value, slope = evaluate(xa, None if everything else active)
-        lo = low if everything else low[active]
-        hi = high if everything else high[active]
-        same = np.sign(value) == (sign_low if everything else sign_low[active])
-        lo = np.where(same, xa, lo)
-        hi = np.where(same, hi, xa)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = xa - value / slope
-        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
-        nxt = np.where(inside, newton, 0.5 * (lo + hi))
-        exact = value == 0.0
-        done = exact | (inside & (np.abs(nxt - xa) < step_tolerance)) | (hi - lo < bracket_tolerance)
-        done |= ~np.isfinite(value)
-        low[active], high[active] = lo, hi
-        x[active] = np.where(exact, xa, nxt)
-        active = active[~done]
-    return x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(_MAX_ITERATIONS):
+            if rows.size == 0:
+                break
+            value, slope = evaluate(arrays, x)
+            same = np.sign(value) == sign_low
+            low = np.where(same, x, low)
+            high = np.where(same, high, x)
+            newton = x - value / slope
+            inside = np.isfinite(newton) & (newton > low) & (newton < high)
+            following = np.where(inside, newton, 0.5 * (low + high))
+            exact = value == 0.0
+            done = exact | (inside & (np.abs(following - x) < step_tolerance))
+            done |= high - low < bracket_tolerance
+            done |= ~np.isfinite(value)
+            x = np.where(exact | finished, x, following)
+            done &= ~finished
+            result[rows[done]] = x[done]
+            finished |= done
+            left = np.flatnonzero(~finished)
+            if left.size == 0:
+                return result
+            if 4 * left.size <= 3 * rows.size:
+                arrays = tuple(a[..., left] for a in arrays)
+                rows, x, low, high, sign_low = rows[left], x[left], low[left], high[left], sign_low[left]
+                finished = np.zeros(rows.size, dtype=bool)
+    result[rows[~finished]] = x[~finished]
+    return result
+
+
+def _look(coef: FloatArray, s: FloatArray, site: IntArray, sites: _Sites) -> tuple[FloatArray, FloatArray]:
+    """Azimuth and elevation (deg) at fraction s of each row's interval."""
+    value = _horner_value(coef, s)
+    east, north = np.empty(s.size), np.empty(s.size)
+    runs = _site_runs(site)
+    if runs is None:
+        _project(value[:3], sites.east_t[:, site], east)
+        _project(value[:3], sites.north_t[:, site], north)
+    else:
+        for index, first_row, stop in runs:
+            rows = slice(first_row, stop)
+            east[rows] = sites.east_t[:, index] @ value[:3, rows]
+            north[rows] = sites.north_t[:, index] @ value[:3, rows]
+    horizontal = np.hypot(east, north)
+    azimuth = np.arctan2(east, north, out=east)
+    azimuth *= 180.0 / np.pi
+    azimuth[azimuth < 0.0] += 360.0
+    elevation = np.arctan2(value[3], horizontal, out=north)
+    elevation *= 180.0 / np.pi
+    return azimuth, elevation
 
 
 @dataclass(frozen=True, eq=False)
@@ -541,15 +648,22 @@ class _Found:
             for name in ("starts_before", "ends_after"):
                 empty[name] = np.zeros(0, dtype=bool)
             return cls(**empty)  # type: ignore[arg-type]
+        if len(parts) == 1:
+            return parts[0]
         return cls(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
+
+    def with_satellites(self, satellites: IntArray) -> _Found:
+        """Local satellite numbers mapped through `satellites`."""
+        return dataclasses.replace(self, sat=satellites[self.sat])
+
+    def select(self, selection: IntArray | BoolArray) -> _Found:
+        return _Found(**{name: getattr(self, name)[selection] for name in self.__dataclass_fields__})
 
     def table(
         self, elements: tuple[Elements, ...], names: tuple[str, ...], min_elevation_deg: float
     ) -> PassTable:
         keep = np.flatnonzero(self.max_elevation_deg >= min_elevation_deg)
-        # By AOS, then station, then satellite: two stable sorts beat a lexsort here.
-        by_pair = keep[np.argsort(self.site[keep] * len(elements) + self.sat[keep], kind="stable")]
-        order = by_pair[np.argsort(self.aos_s[by_pair], kind="stable")]
+        order = keep[_order_by(self.aos_s[keep], self.site[keep] * len(elements) + self.sat[keep])]
         return PassTable(
             elements=elements,
             station_names=names,
@@ -567,88 +681,122 @@ class _Found:
         )
 
 
+def _order_by(primary: FloatArray, secondary: IntArray) -> IntArray:
+    """Indices sorting by `primary`, ties by `secondary`. Ties are few (passes cut at the window
+    start), so one unstable sort and a small fix-up beat stable sorts by far."""
+    order = np.argsort(primary)
+    ordered = primary[order]
+    tie = ordered[1:] == ordered[:-1]
+    if not np.any(tie):
+        return order
+    member = np.zeros(order.size, dtype=bool)
+    member[1:] |= tie
+    member[:-1] |= tie
+    place = np.flatnonzero(member)
+    group = np.cumsum(~tie[place[1:] - 1]) if place.size > 1 else np.zeros(0, dtype=np.intp)
+    group = np.r_[0, group]
+    chosen = order[place]
+    order[place] = chosen[np.lexsort((secondary[chosen], group))]
+    return order
+
+
 def _levels(grid: _Grid, sites: _Sites) -> FloatArray:
-    """(n, sites, T): sin(elevation) - sin(threshold) at every sample, -inf where SGP4 failed.
+    """(sites, n, T): sin(elevation) - sin(threshold) at every sample, -inf where SGP4 failed.
 
     Elevation itself, not the height above the horizon plane: on eccentric orbits the two peak apart.
     """
     count, samples, _ = grid.position_km.shape
-    flat = grid.position_km.reshape(-1, 3)
-    radius2 = np.einsum("ij,ij->i", flat, flat)[:, None]
-    distance = np.sqrt(radius2 - 2.0 * (flat @ sites.position_km.T) + sites.radius_km**2)
-    level = (flat @ sites.up.T - sites.up_offset_km) / distance - sites.sin_threshold
-    level[~grid.valid.ravel()] = -np.inf
-    return np.ascontiguousarray(level.reshape(count, samples, -1).transpose(0, 2, 1))
-
-
-def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window, chunk: IntArray) -> _Found:
-    """All passes of one chunk's satellites over all sites."""
-    samples = grid.times_s.size
     n_sites = len(sites)
+    products = sites.projections @ grid.position_km.reshape(-1, 3).T  # rows u . r, then s . r
+    level = products[:n_sites]
+    level -= sites.up_offset_km[:, None]
+    distance = products[n_sites:]
+    distance *= -2.0
+    distance += grid.radius2_km2
+    distance += (sites.radius_km**2)[:, None]
+    np.sqrt(distance, out=distance)
+    level /= distance
+    level -= sites.sin_threshold[:, None]
+    if not np.all(grid.valid):
+        np.copyto(level, -np.inf, where=~grid.valid.reshape(1, -1))
+    return level.reshape(n_sites, count, samples)
+
+
+def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window) -> _Found:
+    """All passes of one chunk's satellites over all sites (satellite numbers local to the chunk)."""
+    count, samples = grid.valid.shape
     level = _levels(grid, sites)
+    flat_level = level.reshape(-1)
     visible = level >= 0.0
+    flat_visible = visible.reshape(-1)
     # Crossings: intervals [j, j+1] for j = 1 .. samples-3 (each has nodes j-1 .. j+2). np.nonzero
-    # returns them sorted by (satellite, site, interval): chronological per pair.
-    sat_c, site_c, j_c = np.nonzero(visible[:, :, 1 : samples - 2] != visible[:, :, 2 : samples - 1])
+    # returns them sorted by (site, satellite, interval): chronological per pair.
+    pair_c, j_c = np.divmod(np.flatnonzero(visible[:, :, 1 : samples - 2] != visible[:, :, 2 : samples - 1]),
+                            samples - 3)  # fmt: skip
     j_c += 1
-    rising = visible[sat_c, site_c, j_c + 1]
+    site_c, sat_c = np.divmod(pair_c, count)
+    rising = flat_visible[pair_c * samples + j_c + 1]
     # Discrete maxima at samples k = 2 .. samples-3; the true one lies within a step of them.
     middle = level[:, :, 2 : samples - 2]
-    is_peak = (middle >= level[:, :, 1 : samples - 3]) & (middle > level[:, :, 3 : samples - 1])
-    is_peak &= np.isfinite(middle)
-    sat_p, site_p, k_p = np.nonzero(is_peak)
+    is_peak = middle >= level[:, :, 1 : samples - 3]
+    is_peak &= middle > level[:, :, 3 : samples - 1]
+    pair_p, k_p = np.divmod(np.flatnonzero(is_peak), samples - 4)
     k_p += 2
-    hidden = level[sat_p, site_p, k_p] < 0.0
+    site_p, sat_p = np.divmod(pair_p, count)
+    flat_p = pair_p * samples + k_p
+    hidden = flat_level[flat_p] < 0.0
     candidate = ~hidden
     candidate[hidden] = _may_hide_pass(grid, sites, sat_p[hidden], site_p[hidden], k_p[hidden])
-    sat_p, site_p, k_p, hidden = sat_p[candidate], site_p[candidate], k_p[candidate], hidden[candidate]
-    before = level[sat_p, site_p, k_p - 1]
-    after = level[sat_p, site_p, k_p + 1]
-    j_p, bracketed = _walk_to_maximum(grid, sites, sat_p, site_p, np.where(after >= before, k_p, k_p - 1))
+    site_p, sat_p, k_p, flat_p, hidden = (a[candidate] for a in (site_p, sat_p, k_p, flat_p, hidden))
+    j_p = np.where(flat_level[flat_p + 1] >= flat_level[flat_p - 1], k_p, k_p - 1)
 
     n_cross = sat_c.size
-    interpolant = _Interpolant(grid, sites, np.r_[sat_c, sat_p], np.r_[site_c, site_p], np.r_[j_c, j_p])
-    crossing_s = _refine_crossings(interpolant, np.arange(n_cross), rising)
-    peak_rows = n_cross + np.arange(sat_p.size)
-    peak_s, peak_sine = _refine_maxima(interpolant, peak_rows, bracketed)
+    polys = _Polys(grid, sites, np.r_[sat_c, sat_p], np.r_[site_c, site_p], np.r_[j_c, j_p])
+    bracketed, peak_low, peak_high = _walk_to_maximum(grid, sites, polys, n_cross, sat_p, site_p, j_p)
+    crossing_s = _refine_crossings(polys, sites, site_c, rising, grid.step_s)
+    peak_coef = polys.coef[:, :, n_cross:]
+    peak_s = _refine_maxima(peak_coef, bracketed, peak_low, peak_high, grid.step_s)
+    peak_az, peak_el = _look(peak_coef, peak_s, site_p, sites)
     # A hidden maximum above the threshold is a pass shorter than a step: two more crossings.
-    short = hidden & (peak_sine >= sites.sin_threshold[site_p])
-    short &= ~visible[sat_p, site_p, j_p] & ~visible[sat_p, site_p, j_p + 1]
+    short = hidden & (peak_el >= sites.threshold_deg[site_p])
+    flat_j = flat_p - k_p + j_p
+    short &= ~flat_visible[flat_j] & ~flat_visible[flat_j + 1]
     short_order = np.flatnonzero(short)
-    short_order = short_order[
-        np.argsort((sat_p * n_sites + site_p)[short_order] * samples + j_p[short_order], kind="stable")
-    ]
-    short_rows = peak_rows[short_order]
-    rise_s, set_s = _refine_short_passes(interpolant, short_rows, peak_s[short_order])
+    short_order = short_order[np.argsort(flat_j[short_order], kind="stable")]
+    short_coef = peak_coef[..., short_order]
+    short_site = site_p[short_order]
+    rise_s, set_s = _refine_short_passes(short_coef, sites, short_site, peak_s[short_order], grid.step_s)
 
-    # Events per (satellite, site) pair in time order: short passes go into their own interval, where
+    # Events per (site, satellite) pair in time order: short passes go into their own interval, where
     # no other crossing is (both its ends are below the threshold).
-    pair = sat_c * n_sites + site_c
-    short_pair = sat_p[short_order] * n_sites + site_p[short_order]
-    where = np.searchsorted(pair * samples + j_c, short_pair * samples + j_p[short_order])
-    rows = np.insert(
-        np.arange(n_cross), np.repeat(where, 2), np.ravel(np.column_stack((short_rows, short_rows)))
-    )
-    s = np.insert(crossing_s, np.repeat(where, 2), np.ravel(np.column_stack((rise_s, set_s))))
-    up = np.insert(rising, np.repeat(where, 2), np.tile([True, False], short_rows.size))
-    event_pair = np.insert(pair, np.repeat(where, 2), np.repeat(short_pair, 2))
-    event_az, event_el = interpolant.look(s, rows)
-    event_time = interpolant.start_s[rows] + s * grid.step_s
-
-    keep = np.flatnonzero(np.isfinite(peak_sine) & (~hidden | short))
-    peak_az, peak_el = interpolant.look(peak_s[keep], peak_rows[keep])
-    peak_time = interpolant.start_s[peak_rows[keep]] + peak_s[keep] * grid.step_s
-    maxima = (sat_p[keep] * n_sites + site_p[keep], peak_time, peak_az, peak_el)
-    found = _assemble(
-        grid, sites, window, visible[:, :, 1], (event_pair, event_time, up, event_az, event_el), maxima
-    )
-    found = _apply_masks(grid, sites, window, found)
-    return _Found(
-        sat=chunk[found.sat], site=found.site, aos_s=found.aos_s, tca_s=found.tca_s, los_s=found.los_s,
-        max_elevation_deg=found.max_elevation_deg, aos_azimuth_deg=found.aos_azimuth_deg,
-        tca_azimuth_deg=found.tca_azimuth_deg, los_azimuth_deg=found.los_azimuth_deg,
-        starts_before=found.starts_before, ends_after=found.ends_after,
+    cross_coef = polys.coef[:, :, :n_cross]
+    event_az, event_el = _look(cross_coef, crossing_s, site_c, sites)
+    rise_az, rise_el = _look(short_coef, rise_s, short_site, sites)
+    set_az, set_el = _look(short_coef, set_s, short_site, sites)
+    short_pair = short_site * count + sat_p[short_order]
+    where = np.repeat(np.searchsorted(pair_c * samples + j_c, flat_j[short_order]), 2)
+    start_s = polys.start_s
+    event_time = np.insert(
+        start_s[:n_cross] + crossing_s * grid.step_s,
+        where,
+        _interleave(start_s[n_cross + short_order] + grid.step_s * rise_s,
+                    start_s[n_cross + short_order] + grid.step_s * set_s),
     )  # fmt: skip
+    event_az = np.insert(event_az, where, _interleave(rise_az, set_az))
+    event_el = np.insert(event_el, where, _interleave(rise_el, set_el))
+    up = np.insert(rising, where, np.tile([True, False], short_order.size))
+    event_pair = np.insert(pair_c, where, np.repeat(short_pair, 2))
+
+    keep = np.flatnonzero(np.isfinite(peak_el) & (~hidden | short))
+    peak_time = start_s[n_cross + keep] + peak_s[keep] * grid.step_s
+    maxima = ((site_p * count + sat_p)[keep], peak_time, peak_az[keep], peak_el[keep])
+    events = (event_pair, event_time, up, event_az, event_el)
+    found = _assemble(grid, sites, window, flat_visible[1::samples], events, maxima)
+    return _apply_masks(grid, sites, found)
+
+
+def _interleave(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.ravel(np.column_stack((a, b)))
 
 
 def _may_hide_pass(grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, k: IntArray) -> BoolArray:
@@ -656,101 +804,134 @@ def _may_hide_pass(grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, k:
     enough to the orbit plane (the angle to the plane bounds the angle to any point of the orbit)."""
     if sat.size == 0:
         return np.zeros(0, dtype=bool)
-    normal = np.cross(grid.position_km[sat, k], grid.inertial_velocity(sat, k))
-    plane_sine = np.abs(_dot(normal, sites.up[site])) / np.sqrt(_dot(normal, normal))
-    plane_angle = np.arcsin(np.clip(plane_sine, 0.0, 1.0))
-    cone = np.arccos(sites.visibility_cone_cos(site, grid.apogee_km[sat]))
+    state = np.take(grid.nodes, sat * grid.times_s.size + k, axis=0)  # position, velocity x step
+    position = state[:, :3]
+    # Back to inertial velocity (x step), in Earth-fixed axes: the orbit plane is inertial.
+    velocity = state[:, 3:]
+    spin = _EARTH_ROTATION_RAD_S * grid.step_s
+    velocity[:, 0] -= spin * position[:, 1]
+    velocity[:, 1] += spin * position[:, 0]
+    normal = np.cross(position, velocity)
+    along = np.empty(sat.size)
+    runs = _site_runs(site)
+    if runs is None:
+        along[:] = np.einsum("ij,ji->i", normal, sites.up_t[:, site])
+    else:
+        for index, first_row, stop in runs:
+            along[first_row:stop] = normal[first_row:stop] @ sites.up[index]
+    # Angle to the plane <= cone + margin, compared as sines (the angle to the plane is at most 90°).
+    limit = _plane_limit_sin(grid, sites).reshape(-1)[site * grid.count + sat]
+    along *= along
+    limit *= limit
+    limit *= np.einsum("ij,ij->i", normal, normal)
+    return np.asarray(along <= limit)
+
+
+def _plane_limit_sin(grid: _Grid, sites: _Sites) -> FloatArray:
+    """(sites, n): sin(visibility cone + margins), capped at 1."""
+    n_sites = len(sites)
+    site = np.repeat(np.arange(n_sites), grid.count)
+    apogee = np.tile(grid.apogee_km, n_sites)
+    cone = np.arccos(sites.visibility_cone_cos(site, apogee))
     margin = _EARTH_ROTATION_RAD_S * grid.step_s + _PLANE_MARGIN_RAD
-    return np.asarray(plane_angle - margin <= cone)
-
-
-def _elevation_slope(grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, k: IntArray) -> FloatArray:
-    """The sign of d(elevation)/dt at grid samples (exact SGP4 states): (v.u)|r|² - (r.u)(r.v)."""
-    rho = grid.position_km[sat, k] - sites.position_km[site]
-    velocity = grid.velocity_km_s[sat, k]
-    return np.asarray(
-        _dot(velocity, sites.up[site]) * _dot(rho, rho) - _dot(rho, sites.up[site]) * _dot(rho, velocity)
-    )
+    return np.sin(np.minimum(cone + margin, 0.5 * np.pi)).reshape(n_sites, grid.count)
 
 
 def _walk_to_maximum(
-    grid: _Grid, sites: _Sites, sat: IntArray, site: IntArray, interval: IntArray
-) -> tuple[IntArray, BoolArray]:
-    """Move each interval towards rising elevation until elevation turns down inside it.
+    grid: _Grid,
+    sites: _Sites,
+    polys: _Polys,
+    first_row: int,
+    sat: IntArray,
+    site: IntArray,
+    interval: IntArray,
+) -> tuple[BoolArray, FloatArray, FloatArray]:
+    """Move each peak row's interval towards rising elevation until elevation turns down inside it;
+    the rows' polynomials follow. Returns which turned, and d(elevation) signs at both ends.
 
     Usually the first guess holds; eccentric orbits, whose elevation and up-distance peak apart, walk.
     """
-    interval = interval.copy()
-    bracketed = np.zeros(sat.size, dtype=bool)
-    todo = np.arange(sat.size)
+    slope_start, slope_end = _maximum_ends(polys.coef[:, :, first_row:])
+    bracketed = (slope_start > 0.0) & (slope_end <= 0.0)
+    todo = np.flatnonzero(~bracketed)
     last = grid.times_s.size - 3
     for _ in range(_MAX_WALK_STEPS):
         if todo.size == 0:
             break
-        j = interval[todo]
-        slope_start = _elevation_slope(grid, sites, sat[todo], site[todo], j)
-        slope_end = _elevation_slope(grid, sites, sat[todo], site[todo], j + 1)
-        turned = (slope_start > 0.0) & (slope_end <= 0.0)
-        bracketed[todo[turned]] = True
-        move = np.where(slope_end > 0.0, 1, np.where(slope_start <= 0.0, -1, 0))
-        moved = j + move
-        can = ~turned & (move != 0) & (moved >= 1) & (moved <= last)
-        interval[todo[can]] = moved[can]
+        move = np.where(slope_end[todo] > 0.0, 1, np.where(slope_start[todo] <= 0.0, -1, 0))
+        moved = interval[todo] + move
+        can = (move != 0) & (moved >= 1) & (moved <= last)
         todo = todo[can]
-    return interval, bracketed
+        interval[todo] = moved[can]
+        part = _Polys(grid, sites, sat[todo], site[todo], interval[todo])
+        polys.replace(first_row + todo, part)
+        start, end = _maximum_ends(part.coef)
+        slope_start[todo], slope_end[todo] = start, end
+        turned = (start > 0.0) & (end <= 0.0)
+        bracketed[todo[turned]] = True
+        todo = todo[~turned]
+    return bracketed, slope_start, slope_end
 
 
-def _refine_crossings(interpolant: _Interpolant, rows: IntArray, rising: BoolArray) -> FloatArray:
-    n = rows.size
-    evaluate = _crossing_function(interpolant, rows)
-    f_low, _ = evaluate(np.zeros(n), None)
-    f_high, _ = evaluate(np.ones(n), None)
-    s = _solve(evaluate, np.zeros(n), np.ones(n), f_low, f_high, interpolant.step_s)
+def _refine_crossings(
+    polys: _Polys, sites: _Sites, site: IntArray, rising: BoolArray, step_s: float
+) -> FloatArray:
+    n = site.size
+    coef = polys.coef[:, :, :n]
+    sin_e = sites.sin_threshold[site]
+    if np.any(sin_e):
+        points = (_VANDERMONDE @ coef.reshape(8, 4 * n)).reshape(-1, 4, n)
+        values = points[:, 3] - sin_e * np.sqrt(np.sum(points[:, :3] ** 2, axis=1))
+        s = _solve(_crossing, (coef, sin_e), *_bracket(values), step_s)
+    else:
+        up = coef[:, 3]
+        s = _solve(_polynomial, (up,), *_poly_bracket(up), step_s)
     # Where SGP4 failed near the crossing the interpolant is NaN: keep the visible sample.
-    return np.where(interpolant.valid[rows], s, np.where(rising, 1.0, 0.0))
+    return np.where(polys.valid[:n], s, np.where(rising, 1.0, 0.0))
 
 
 def _refine_maxima(
-    interpolant: _Interpolant, rows: IntArray, bracketed: BoolArray
-) -> tuple[FloatArray, FloatArray]:
-    """Time (fraction s) of maximum elevation in each row's interval, and sin(elevation) there.
+    coef: FloatArray, bracketed: BoolArray, f_low: FloatArray, f_high: FloatArray, step_s: float
+) -> FloatArray:
+    """Fraction s of maximum elevation in each row's interval.
 
-    The first guess is the maximum of the up-distance (a root of a degree-6 polynomial, cheap): on
-    near-circular orbits it is within a second or so of the elevation maximum, which Newton then
-    reaches in a step or two.
+    The first guess is the maximum of the up-distance (where its degree-6 derivative turns, located
+    to a subinterval, then by false position): on near-circular orbits it is within a second or so
+    of the elevation maximum, which Newton then reaches in a step or two.
     """
-    n = rows.size
-    evaluate, f_low, f_high = _maximum_function(interpolant, rows)
-    up = interpolant.up[:, rows]
-    up_slope = _poly_derivative(up)
-    slope_start, slope_end = up_slope[0], np.sum(up_slope, axis=0)
-    turns = (slope_start > 0.0) & (slope_end <= 0.0)
-    guess = np.full(n, np.nan)
-    index = np.flatnonzero(turns)
-    if index.size:
-        slope_of = up_slope[:, index]
-        guess[index] = _solve(
-            lambda s, active: _poly_eval(slope_of if active is None else slope_of[:, active], s),
-            np.zeros(index.size), np.ones(index.size), slope_start[index], slope_end[index],
-            interpolant.step_s / 10.0,  # a coarse guess is all Newton on the real function needs
-        )  # fmt: skip
-    s = _solve(evaluate, np.zeros(n), np.ones(n), f_low, f_high, interpolant.step_s, guess)
+    n = bracketed.size
     # Elevation curves that do not turn down inside (irregular, or cut by SGP4 failures) keep the
     # higher end of the interval.
-    s = np.where(bracketed & (f_low > 0.0) & (f_high <= 0.0), s, np.where(f_low > 0.0, 1.0, 0.0))
-    return s, interpolant.sine_elevation(s, rows)
+    s = np.where(f_low > 0.0, 1.0, 0.0)
+    rows = np.flatnonzero(bracketed)
+    if rows.size < n:
+        coef, f_low, f_high = coef[..., rows], f_low[rows], f_high[rows]
+    up_slope = coef[1:, 3] * _DEGREES[1:, None]
+    low, high, slope_low, slope_high = _poly_bracket(up_slope)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        guess = low + (high - low) * slope_low / (slope_low - slope_high)
+    guess[~((slope_low > 0.0) & (slope_high <= 0.0))] = np.nan
+    zeros, ones = np.zeros(rows.size), np.ones(rows.size)
+    s[rows] = _solve(_maximum, (coef,), zeros, ones, f_low, f_high, step_s, guess)
+    return s
 
 
 def _refine_short_passes(
-    interpolant: _Interpolant, rows: IntArray, peak_s: FloatArray
+    coef: FloatArray, sites: _Sites, site: IntArray, peak_s: FloatArray, step_s: float
 ) -> tuple[FloatArray, FloatArray]:
-    n = rows.size
-    evaluate = _crossing_function(interpolant, np.r_[rows, rows])
+    n = site.size
+    both = np.concatenate((coef, coef), axis=-1)
+    sin_e = np.r_[sites.sin_threshold[site], sites.sin_threshold[site]]
     low = np.r_[np.zeros(n), peak_s]
     high = np.r_[peak_s, np.ones(n)]
-    f_low, _ = evaluate(low, None)
-    f_high, _ = evaluate(high, None)
-    s = _solve(evaluate, low, high, f_low, f_high, interpolant.step_s)
+    if np.any(sin_e):
+        f_low = _crossing((both, sin_e), low)[0]
+        f_high = _crossing((both, sin_e), high)[0]
+        s = _solve(_crossing, (both, sin_e), low, high, f_low, f_high, step_s)
+    else:
+        up = both[:, 3]
+        f_low, f_high = _horner_value(up, low), _horner_value(up, high)
+        s = _solve(_polynomial, (up,), low, high, f_low, f_high, step_s)
     return s[:n], s[n:]
 
 
@@ -762,22 +943,29 @@ def _assemble(
     events: tuple[IntArray, FloatArray, BoolArray, FloatArray, FloatArray],
     maxima: tuple[IntArray, FloatArray, FloatArray, FloatArray],
 ) -> _Found:
-    """Pair rises and sets (they alternate per satellite and site, in time order) into passes, clip
-    them to the window, and take each pass's highest maximum (or cut end) as its TCA."""
-    n_sites = len(sites)
+    """Pair rises and sets (they alternate per site and satellite, in time order) into passes, clip
+    them to the window, and take each pass's highest maximum (or cut end) as its TCA.
+
+    Pairs are numbered site x n + satellite; `visible_first` says which are up at the first searched
+    sample."""
+    count = grid.count
     pair, time_s, up, azimuth, elevation = events
-    initial = visible_first.ravel()
+    initial = visible_first
     # Events come sorted by (pair, time). Drop any that would not alternate (a crossing found twice),
     # so a pair's events go rise, set, rise... after its state at the first searched sample.
     first = _run_starts(pair)
     previous_up = np.zeros(up.size, dtype=bool)
     previous_up[1:] = up[:-1]
     keep = np.where(first, up != initial[pair], up != previous_up)
-    pair, time_s, up, azimuth, elevation = pair[keep], time_s[keep], up[keep], azimuth[keep], elevation[keep]
+    if not np.all(keep):
+        pair, time_s, up = pair[keep], time_s[keep], up[keep]
+        azimuth, elevation = azimuth[keep], elevation[keep]
     # A pair up at the first searched sample opens at -inf; one still up after its last event at +inf.
     last = _run_starts(pair[::-1])[::-1]
-    silent = np.setdiff1d(np.flatnonzero(initial), pair, assume_unique=False)
     opened = np.flatnonzero(initial)
+    has_events = np.zeros(initial.size, dtype=bool)
+    has_events[pair] = True
+    silent = opened[~has_events[opened]]
     closed = np.union1d(pair[last & up], silent)
     rises, sets = np.flatnonzero(up), np.flatnonzero(~up)
     at = np.searchsorted(pair[rises], opened, side="left")
@@ -793,21 +981,23 @@ def _assemble(
     if stop_pair.size != start_pair.size or np.any(stop_pair != start_pair):
         raise AssertionError("internal: rises and sets do not pair up")
 
-    inside = (los_s > window.start_s) & (aos_s < window.end_s)
-    pass_pair, aos_s, aos_az, aos_el = start_pair[inside], aos_s[inside], aos_az[inside], aos_el[inside]
-    los_s, los_az, los_el = los_s[inside], los_az[inside], los_el[inside]
-    if pass_pair.size == 0:
+    inside = np.flatnonzero((los_s > window.start_s) & (aos_s < window.end_s))
+    if inside.size == 0:
         return _Found.concatenate([])
+    if inside.size < start_pair.size:
+        start_pair, aos_s, aos_az, aos_el = start_pair[inside], aos_s[inside], aos_az[inside], aos_el[inside]
+        los_s, los_az, los_el = los_s[inside], los_az[inside], los_el[inside]
+    pass_pair = start_pair
     starts_before = aos_s <= window.start_s
     ends_after = los_s >= window.end_s
-    aos_s = np.maximum(aos_s, window.start_s)
-    los_s = np.minimum(los_s, window.end_s)
+    np.maximum(aos_s, window.start_s, out=aos_s)
+    np.minimum(los_s, window.end_s, out=los_s)
     for clipped, times, az, el in (
         (starts_before, aos_s, aos_az, aos_el),
         (ends_after, los_s, los_az, los_el),
     ):
         index = np.flatnonzero(clipped)
-        az[index], el[index] = _look_at(grid, sites, pass_pair[index] // n_sites, pass_pair[index] % n_sites,
+        az[index], el[index] = _look_at(grid, sites, pass_pair[index] % count, pass_pair[index] // count,
                                         times[index])  # fmt: skip
 
     # TCA: the highest maximum inside the pass, else the higher end (passes cut by the window).
@@ -816,55 +1006,58 @@ def _assemble(
     span = grid.times_s[-1] - base + 1.0  # one float key orders by (pair, time)
     aos_key = pass_pair * span + (aos_s - base)
     peak_key = peak_pair * span + (peak_time - base)
-    order = np.argsort(peak_key, kind="stable")
-    peak_key, peak_time, peak_az, peak_el = peak_key[order], peak_time[order], peak_az[order], peak_el[order]
+    if np.any(peak_key[1:] < peak_key[:-1]):
+        order = np.argsort(peak_key, kind="stable")
+        peak_key, peak_time = peak_key[order], peak_time[order]
+        peak_az, peak_el = peak_az[order], peak_el[order]
     owner = np.searchsorted(aos_key, peak_key, side="right") - 1
-    owned = (owner >= 0) & (
-        peak_key <= pass_pair[np.maximum(owner, 0)] * span + (los_s[np.maximum(owner, 0)] - base)
-    )
+    clamped = np.maximum(owner, 0)
+    owned = (owner >= 0) & (peak_key <= pass_pair[clamped] * span + (los_s[clamped] - base))
     owned &= np.isfinite(peak_el)
     owned_index = np.flatnonzero(owned)
-    best_el = np.where(aos_el >= los_el, aos_el, los_el)
-    best_time = np.where(aos_el >= los_el, aos_s, los_s)
-    best_az = np.where(aos_el >= los_el, aos_az, los_az)
+    higher_start = aos_el >= los_el
+    best_el = np.where(higher_start, aos_el, los_el)
+    best_time = np.where(higher_start, aos_s, los_s)
+    best_az = np.where(higher_start, aos_az, los_az)
     if owned_index.size:
         # Owned maxima come grouped by owner (both sorted by key): the first highest of each group.
         owners = owner[owned_index]
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        starts = np.flatnonzero(_run_starts(owners))
         group_max = np.maximum.reduceat(peak_el[owned_index], starts)
-        group = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, owners.size]))
-        is_max = peak_el[owned_index] == group_max[group]
-        first = np.full(starts.size, owners.size)
-        np.minimum.at(first, group[is_max], np.flatnonzero(is_max))
-        chosen = owned_index[first]
+        if starts.size == owners.size:  # one maximum per pass: the usual case
+            chosen = owned_index
+        else:
+            group = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, owners.size]))
+            is_max = peak_el[owned_index] == group_max[group]
+            first_max = np.full(starts.size, owners.size)
+            np.minimum.at(first_max, group[is_max], np.flatnonzero(is_max))
+            chosen = owned_index[first_max]
         target = owners[starts]
         better = group_max > np.nan_to_num(best_el[target], nan=-np.inf)
         target, chosen = target[better], chosen[better]
-        best_el[target], best_time[target], best_az[target] = (
-            peak_el[chosen],
-            peak_time[chosen],
-            peak_az[chosen],
-        )
-    keep = np.flatnonzero(np.isfinite(best_el) & np.isfinite(aos_az) & np.isfinite(los_az))  # SGP4 failures
+        best_el[target], best_time[target] = peak_el[chosen], peak_time[chosen]
+        best_az[target] = peak_az[chosen]
+    good = np.isfinite(best_el) & np.isfinite(aos_az) & np.isfinite(los_az)  # SGP4 failures
+    keep_index = slice(None) if np.all(good) else np.flatnonzero(good)
     return _Found(
-        sat=pass_pair[keep] // n_sites,
-        site=pass_pair[keep] % n_sites,
-        aos_s=aos_s[keep],
-        tca_s=best_time[keep],
-        los_s=los_s[keep],
-        max_elevation_deg=best_el[keep],
-        aos_azimuth_deg=aos_az[keep],
-        tca_azimuth_deg=best_az[keep],
-        los_azimuth_deg=los_az[keep],
-        starts_before=starts_before[keep],
-        ends_after=ends_after[keep],
+        sat=pass_pair[keep_index] % count,
+        site=pass_pair[keep_index] // count,
+        aos_s=aos_s[keep_index],
+        tca_s=best_time[keep_index],
+        los_s=los_s[keep_index],
+        max_elevation_deg=best_el[keep_index],
+        aos_azimuth_deg=aos_az[keep_index],
+        tca_azimuth_deg=best_az[keep_index],
+        los_azimuth_deg=los_az[keep_index],
+        starts_before=starts_before[keep_index],
+        ends_after=ends_after[keep_index],
     )
 
 
 def _run_starts(values: IntArray) -> BoolArray:
     """True where a run of equal values begins."""
     starts = np.ones(values.size, dtype=bool)
-    starts[1:] = values[1:] != values[:-1]
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
     return starts
 
 
@@ -877,79 +1070,132 @@ def _look_at(
     interval = np.clip(
         np.floor((time_s - grid.times_s[0]) / grid.step_s).astype(np.intp), 1, grid.times_s.size - 3
     )
-    interpolant = _Interpolant(grid, sites, sat, site, interval)
-    return interpolant.look((time_s - interpolant.start_s) / grid.step_s, np.arange(sat.size))
+    polys = _Polys(grid, sites, sat, site, interval)
+    return _look(polys.coef, (time_s - polys.start_s) / grid.step_s, site, sites)
 
 
-def _apply_masks(grid: _Grid, sites: _Sites, window: _Window, found: _Found) -> _Found:
+def _apply_masks(grid: _Grid, sites: _Sites, found: _Found) -> _Found:
     """Trim passes found at each site's lowest mask elevation to where the mask is really cleared."""
-    masked = np.array([sites.masks[site] is not None for site in found.site.tolist()], dtype=bool)
+    if not np.any(sites.masked):
+        return found
+    masked = sites.masked[found.site]
     if not np.any(masked):
         return found
-    return _Found.concatenate(
-        [_keep(found, ~masked), _mask_passes(grid, sites, window, _keep(found, masked))]
-    )
+    return _Found.concatenate([found.select(~masked), _mask_passes(grid, sites, found.select(masked))])
 
 
-def _keep(found: _Found, selection: BoolArray) -> _Found:
-    return _Found(**{name: getattr(found, name)[selection] for name in found.__dataclass_fields__})
+# Masked passes are sampled in batches of about this many samples (bounded memory).
+_MASK_BATCH_SAMPLES = 1 << 17
 
 
-def _mask_passes(grid: _Grid, sites: _Sites, window: _Window, found: _Found) -> _Found:
-    """Sample each pass every MASK_SAMPLE_S, find where elevation - mask(azimuth) changes sign, and
-    bisect each change on the interpolant."""
+def _mask_passes(grid: _Grid, sites: _Sites, found: _Found) -> _Found:
+    """Sample every pass every MASK_SAMPLE_S at once, find where elevation - mask(azimuth) changes
+    sign, and bisect all the changes together on the interpolant."""
+    counts = np.ceil((found.los_s - found.aos_s) / MASK_SAMPLE_S).astype(np.intp) + 1
     parts: list[_Found] = []
-    for index in range(found.sat.size):
-        site = int(found.site[index])
-        mask = sites.masks[site]
-        assert mask is not None
-        threshold = _mask_threshold(mask, sites.horizon_deg)
-        sat = np.array([found.sat[index]])
-        site_a = np.array([site])
-        aos, los = float(found.aos_s[index]), float(found.los_s[index])
-        times = np.r_[np.arange(aos, los, MASK_SAMPLE_S), los]
-        azimuth, elevation = _look_at(
-            grid, sites, np.repeat(sat, times.size), np.repeat(site_a, times.size), times
-        )
-        clear = elevation - threshold(azimuth) >= 0.0
-        if not np.any(clear):
-            continue
-        change = np.flatnonzero(clear[1:] != clear[:-1])
-        low, high = times[change], times[change + 1]
-        for _ in range(math.ceil(math.log2(MASK_SAMPLE_S / ROOT_TOLERANCE_S)) + 1):
-            mid = 0.5 * (low + high)
-            az, el = _look_at(grid, sites, np.repeat(sat, mid.size), np.repeat(site_a, mid.size), mid)
-            same = (el - threshold(az) >= 0.0) == clear[change]
-            low, high = np.where(same, mid, low), np.where(same, high, mid)
-        edges = 0.5 * (low + high)
-        rises = np.r_[times[0] if clear[0] else np.array([]), edges[~clear[change]]]
-        sets = np.r_[edges[clear[change]], times[-1] if clear[-1] else np.array([])]
-        for rise, set_ in zip(rises.tolist(), sets.tolist(), strict=True):
-            inside = (times >= rise) & (times <= set_)
-            candidates = np.r_[rise, times[inside], set_]
-            if found.tca_s[index] > rise and found.tca_s[index] < set_:
-                candidates = np.r_[candidates, found.tca_s[index]]
-            az, el = _look_at(
-                grid, sites, np.repeat(sat, candidates.size), np.repeat(site_a, candidates.size), candidates
-            )
-            best = int(np.argmax(el))
-            parts.append(
-                _Found(
-                    sat=sat,
-                    site=site_a,
-                    aos_s=np.array([rise]),
-                    tca_s=candidates[best : best + 1],
-                    los_s=np.array([set_]),
-                    max_elevation_deg=el[best : best + 1],
-                    aos_azimuth_deg=az[:1],
-                    tca_azimuth_deg=az[best : best + 1],
-                    los_azimuth_deg=az[1 + int(inside.sum()) :][:1],
-                    starts_before=np.array([bool(found.starts_before[index]) and rise == aos]),
-                    ends_after=np.array([bool(found.ends_after[index]) and set_ == los]),
-                )
-            )
+    first = 0
+    cumulative = np.cumsum(counts)
+    while first < counts.size:
+        stop = max(first + 1, int(np.searchsorted(cumulative, cumulative[first] + _MASK_BATCH_SAMPLES)))
+        batch = np.arange(first, stop)
+        parts.append(_mask_batch(grid, sites, found.select(batch), counts[batch]))
+        first = stop
     return _Found.concatenate(parts)
 
 
-def _mask_threshold(mask: HorizonMask, horizon_deg: float) -> Callable[[FloatArray], FloatArray]:
-    return lambda azimuth: np.maximum(mask.elevation_deg(azimuth), horizon_deg)
+def _mask_batch(grid: _Grid, sites: _Sites, found: _Found, counts: IntArray) -> _Found:
+    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    owner = np.repeat(np.arange(counts.size), counts)  # pass of each sample
+    time_s = found.aos_s[owner] + MASK_SAMPLE_S * (np.arange(total) - starts[owner])
+    time_s[ends - 1] = found.los_s
+    sat, site = found.sat[owner], found.site[owner]
+    azimuth, elevation = _look_at(grid, sites, sat, site, time_s)
+    clear = elevation >= _mask_threshold(sites, site, azimuth)
+    # Runs of clear samples within a pass are the passes above the mask.
+    first_sample = np.zeros(total, dtype=bool)
+    first_sample[starts] = True
+    last_sample = np.zeros(total, dtype=bool)
+    last_sample[ends - 1] = True
+    opens = clear & (first_sample | ~np.r_[False, clear[:-1]])
+    closes = clear & (last_sample | ~np.r_[clear[1:], False])
+    run_first, run_last = np.flatnonzero(opens), np.flatnonzero(closes)
+    if run_first.size == 0:
+        return _Found.concatenate([])
+    # Edges between samples: a rise between run_first - 1 and run_first, a set after run_last.
+    rise_cut = np.flatnonzero(~first_sample[run_first])
+    set_cut = np.flatnonzero(~last_sample[run_last])
+    low = np.r_[time_s[run_first[rise_cut] - 1], time_s[run_last[set_cut]]]
+    high = np.r_[time_s[run_first[rise_cut]], time_s[run_last[set_cut] + 1]]
+    edge_sample = np.r_[run_first[rise_cut], run_last[set_cut]]
+    clear_low = np.r_[np.zeros(rise_cut.size, dtype=bool), np.ones(set_cut.size, dtype=bool)]
+    edge_sat, edge_site = sat[edge_sample], site[edge_sample]
+    for _ in range(math.ceil(math.log2(MASK_SAMPLE_S / ROOT_TOLERANCE_S)) + 1):
+        middle = 0.5 * (low + high)
+        az, el = _look_at(grid, sites, edge_sat, edge_site, middle)
+        same = (el >= _mask_threshold(sites, edge_site, az)) == clear_low
+        low, high = np.where(same, middle, low), np.where(same, high, middle)
+    edge_s = 0.5 * (low + high)
+    edge_az, edge_el = _look_at(grid, sites, edge_sat, edge_site, edge_s)
+
+    rise_s, rise_az, rise_el = time_s[run_first], azimuth[run_first], elevation[run_first]
+    set_s, set_az, set_el = time_s[run_last], azimuth[run_last], elevation[run_last]
+    n_rise = rise_cut.size
+    for values, edges in ((rise_s, edge_s), (rise_az, edge_az), (rise_el, edge_el)):
+        values[rise_cut] = edges[:n_rise]
+    for values, edges in ((set_s, edge_s), (set_az, edge_az), (set_el, edge_el)):
+        values[set_cut] = edges[n_rise:]
+
+    # Highest of: the rise, the samples inside, the set, and the pass's TCA when inside.
+    runs = run_first.size
+    bounds = np.ravel(np.column_stack((run_first, run_last + 1)))
+    inside_max = np.maximum.reduceat(np.r_[elevation, -np.inf], bounds)[::2]
+    label = np.repeat(np.arange(runs), run_last + 1 - run_first)
+    members = _ranges(run_first, run_last + 1)
+    is_top = elevation[members] == inside_max[label]
+    _, top_first = np.unique(label[is_top], return_index=True)
+    top_sample = members[np.flatnonzero(is_top)[top_first]]
+    pass_of_run = owner[run_first]
+    best_el, best_time, best_az = rise_el.copy(), rise_s.copy(), rise_az.copy()
+    for candidate_el, candidate_time, candidate_az, allowed in (
+        (inside_max, time_s[top_sample], azimuth[top_sample], np.ones(runs, dtype=bool)),
+        (set_el, set_s, set_az, np.ones(runs, dtype=bool)),
+        (found.max_elevation_deg[pass_of_run], found.tca_s[pass_of_run], found.tca_azimuth_deg[pass_of_run],
+         (found.tca_s[pass_of_run] > rise_s) & (found.tca_s[pass_of_run] < set_s)),
+    ):  # fmt: skip
+        better = allowed & (candidate_el > best_el)
+        best_el = np.where(better, candidate_el, best_el)
+        best_time = np.where(better, candidate_time, best_time)
+        best_az = np.where(better, candidate_az, best_az)
+    return _Found(
+        sat=found.sat[pass_of_run],
+        site=found.site[pass_of_run],
+        aos_s=rise_s,
+        tca_s=best_time,
+        los_s=set_s,
+        max_elevation_deg=best_el,
+        aos_azimuth_deg=rise_az,
+        tca_azimuth_deg=best_az,
+        los_azimuth_deg=set_az,
+        starts_before=found.starts_before[pass_of_run] & (rise_s == found.aos_s[pass_of_run]),
+        ends_after=found.ends_after[pass_of_run] & (set_s == found.los_s[pass_of_run]),
+    )
+
+
+def _ranges(starts: IntArray, stops: IntArray) -> IntArray:
+    """Concatenated aranges starts[i] .. stops[i] - 1."""
+    lengths = stops - starts
+    offsets = np.cumsum(lengths) - lengths
+    return np.asarray(np.arange(int(lengths.sum())) - np.repeat(offsets - starts, lengths))
+
+
+def _mask_threshold(sites: _Sites, site: IntArray, azimuth_deg: FloatArray) -> FloatArray:
+    """max(mask(azimuth), horizon) of each sample's site."""
+    threshold = np.full(azimuth_deg.size, sites.horizon_deg)
+    for index in np.unique(site).tolist():
+        mask = sites.masks[index]
+        assert mask is not None
+        rows = np.flatnonzero(site == index)
+        threshold[rows] = np.maximum(mask.elevation_deg(azimuth_deg[rows]), sites.horizon_deg)
+    return threshold
