@@ -459,10 +459,13 @@ def _horner_value(coef: FloatArray, s: FloatArray) -> FloatArray:
     return value
 
 
+_ENDS = np.vstack((np.eye(8)[:2], np.ones(8), _DEGREES))  # value, slope at s = 0; value, slope at 1
+
+
 def _ends(coef: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Value and derivative at s = 0 and at s = 1, straight from the coefficients."""
-    degrees = _DEGREES[: coef.shape[0]].reshape(-1, *([1] * (coef.ndim - 1)))
-    return coef[0], coef[1], np.sum(coef, axis=0), np.sum(degrees * coef, axis=0)
+    """Value and derivative at s = 0 and at s = 1 of degree-7 polynomials (one matrix product)."""
+    ends = (_ENDS @ coef.reshape(8, -1)).reshape(4, *coef.shape[1:])
+    return ends[0], ends[1], ends[2], ends[3]
 
 
 def _dot3(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -548,13 +551,12 @@ def _solve(
 ) -> FloatArray:
     """Roots in [low, high] (fractions of an interval) where f changes sign.
 
-    Newton's step while it stays inside the shrinking bracket, bisection otherwise. A row stops when its
-    Newton step is below _NEWTON_STEP_S: convergence is quadratic, so the root is then good to far
-    better than ROOT_TOLERANCE_S. Finished rows are dropped from the arrays once they are a quarter of
-    them (gathering costs about as much as an evaluation).
+    Plain Newton steps first (`_newton`); rows they do not settle take Newton's step while it stays
+    inside the shrinking bracket, bisection otherwise. A row stops when its Newton step is below
+    _NEWTON_STEP_S: convergence is quadratic, so the root is then good to far better than
+    ROOT_TOLERANCE_S. Finished rows are dropped from the arrays once they are a quarter of them
+    (gathering costs about as much as an evaluation).
     """
-    low, high = low.copy(), high.copy()
-    sign_low = np.sign(f_low)
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.where(
             np.isfinite(f_low) & np.isfinite(f_high) & (f_low != f_high),
@@ -564,6 +566,59 @@ def _solve(
     if guess is not None:
         x = np.where(np.isfinite(guess) & (guess > low) & (guess < high), guess, x)
     x = np.clip(x, low, high)
+    result, certified = _newton(evaluate, arrays, x, low, high, f_high - f_low, step_s)
+    if np.all(certified):
+        return result
+    if np.any(certified):
+        rows = np.flatnonzero(~certified)
+        arrays = tuple(a[..., rows] for a in arrays)
+        x, low, high, f_low, f_high = x[rows], low[rows], high[rows], f_low[rows], f_high[rows]
+        result[rows] = _safeguarded(evaluate, arrays, x, low, high, np.sign(f_low), step_s)
+        return result
+    return _safeguarded(evaluate, arrays, x, low, high, np.sign(f_low), step_s)
+
+
+# Plain Newton steps tried first: from a bracketed guess two steps usually converge.
+_FAST_STEPS = 2
+
+
+def _newton(
+    evaluate: Evaluate,
+    arrays: tuple[FloatArray, ...],
+    x: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    rise: FloatArray,
+    step_s: float,
+) -> tuple[FloatArray, BoolArray]:
+    """`_FAST_STEPS` plain Newton steps from x. A row is certified when its last step was below
+    _NEWTON_STEP_S (quadratic convergence: the root is then far better than ROOT_TOLERANCE_S), every
+    iterate stayed inside its bracket, and f crosses zero there the way it does across the bracket
+    (`rise`: f(high) - f(low)); the others go to the safeguarded iteration."""
+    certified = np.isfinite(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(_FAST_STEPS):
+            value, slope = evaluate(arrays, x)
+            step = value / slope
+            x = x - step
+            certified &= (x >= low) & (x <= high)
+        certified &= slope * rise > 0.0
+    np.abs(step, out=step)
+    certified &= step < _NEWTON_STEP_S / step_s
+    return x, certified
+
+
+def _safeguarded(
+    evaluate: Evaluate,
+    arrays: tuple[FloatArray, ...],
+    x: FloatArray,
+    low: FloatArray,
+    high: FloatArray,
+    sign_low: FloatArray,
+    step_s: float,
+) -> FloatArray:
+    """Newton's step while it stays inside the shrinking bracket, bisection otherwise."""
+    low, high = low.copy(), high.copy()
     result = x.copy()
     rows = np.flatnonzero(np.isfinite(x))
     if rows.size < x.size:
@@ -919,19 +974,27 @@ def _refine_maxima(
 def _refine_short_passes(
     coef: FloatArray, sites: _Sites, site: IntArray, peak_s: FloatArray, step_s: float
 ) -> tuple[FloatArray, FloatArray]:
+    """Rise and set of passes shorter than a step, on either side of their peak (fraction peak_s).
+
+    First guesses: where the parabola through the peak (value and curvature of up - range x
+    sin(threshold), the range's curvature left out) meets zero."""
     n = site.size
     both = np.concatenate((coef, coef), axis=-1)
     sin_e = np.r_[sites.sin_threshold[site], sites.sin_threshold[site]]
     low = np.r_[np.zeros(n), peak_s]
     high = np.r_[peak_s, np.ones(n)]
+    _, _, half_curve = _horner2(coef[:, 3], peak_s)
     if np.any(sin_e):
-        f_low = _crossing((both, sin_e), low)[0]
-        f_high = _crossing((both, sin_e), high)[0]
-        s = _solve(_crossing, (both, sin_e), low, high, f_low, f_high, step_s)
+        evaluate: Evaluate = _crossing
+        arrays: tuple[FloatArray, ...] = (both, sin_e)
     else:
-        up = both[:, 3]
-        f_low, f_high = _horner_value(up, low), _horner_value(up, high)
-        s = _solve(_polynomial, (up,), low, high, f_low, f_high, step_s)
+        evaluate, arrays = _polynomial, (both[:, 3],)
+    f_low, _ = evaluate(arrays, low)
+    f_high, _ = evaluate(arrays, high)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_width = np.sqrt(np.r_[f_high[:n], f_low[n:]] / -np.r_[half_curve, half_curve])
+    guess = np.r_[peak_s - half_width[:n], peak_s + half_width[n:]]
+    s = _solve(evaluate, arrays, low, high, f_low, f_high, step_s, guess)
     return s[:n], s[n:]
 
 
@@ -992,13 +1055,13 @@ def _assemble(
     ends_after = los_s >= window.end_s
     np.maximum(aos_s, window.start_s, out=aos_s)
     np.minimum(los_s, window.end_s, out=los_s)
-    for clipped, times, az, el in (
-        (starts_before, aos_s, aos_az, aos_el),
-        (ends_after, los_s, los_az, los_el),
-    ):
-        index = np.flatnonzero(clipped)
-        az[index], el[index] = _look_at(grid, sites, pass_pair[index] % count, pass_pair[index] // count,
-                                        times[index])  # fmt: skip
+    cut_start, cut_end = np.flatnonzero(starts_before), np.flatnonzero(ends_after)
+    if cut_start.size or cut_end.size:
+        cut_pair = pass_pair[np.r_[cut_start, cut_end]]
+        cut_az, cut_el = _look_at(grid, sites, cut_pair % count, cut_pair // count,
+                                  np.r_[aos_s[cut_start], los_s[cut_end]])  # fmt: skip
+        aos_az[cut_start], aos_el[cut_start] = cut_az[: cut_start.size], cut_el[: cut_start.size]
+        los_az[cut_end], los_el[cut_end] = cut_az[cut_start.size :], cut_el[cut_start.size :]
 
     # TCA: the highest maximum inside the pass, else the higher end (passes cut by the window).
     peak_pair, peak_time, peak_az, peak_el = maxima
