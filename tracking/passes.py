@@ -35,6 +35,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -400,16 +401,16 @@ class _Polys:
         self.start_s[rows] = other.start_s
 
 
-# Above this many runs of equal sites, per-row gathers beat a Python loop over the runs.
-_MAX_SITE_RUNS = 64
+# Runs of equal sites shorter than this on average: per-row gathers beat a Python loop over the runs.
+_MIN_SITE_RUN = 256
 
 
 def _site_runs(site: IntArray) -> list[tuple[int, int, int]] | None:
-    """(site, first row, stop) of each run of equal sites, or None if there are too many runs."""
-    if site.size == 0:
-        return []
+    """(site, first row, stop) of each run of equal sites, or None if the runs are too short."""
+    if site.size < _MIN_SITE_RUN:
+        return None
     change = np.flatnonzero(site[1:] != site[:-1]) + 1
-    if change.size >= _MAX_SITE_RUNS:
+    if (change.size + 1) * _MIN_SITE_RUN > site.size:
         return None
     bounds = [0, *change.tolist(), site.size]
     return [(int(site[a]), a, b) for a, b in itertools.pairwise(bounds)]
@@ -657,8 +658,10 @@ def _safeguarded(
     return result
 
 
-def _look(coef: FloatArray, s: FloatArray, site: IntArray, sites: _Sites) -> tuple[FloatArray, FloatArray]:
-    """Azimuth and elevation (deg) at fraction s of each row's interval."""
+def _look(
+    coef: FloatArray, s: FloatArray, site: IntArray, sites: _Sites, *, elevation: bool = True
+) -> tuple[FloatArray, FloatArray]:
+    """Azimuth and elevation (deg; the latter empty unless asked) at fraction s of each row's interval."""
     value = _horner_value(coef, s)
     east, north = np.empty(s.size), np.empty(s.size)
     runs = _site_runs(site)
@@ -670,13 +673,15 @@ def _look(coef: FloatArray, s: FloatArray, site: IntArray, sites: _Sites) -> tup
             rows = slice(first_row, stop)
             east[rows] = sites.east_t[:, index] @ value[:3, rows]
             north[rows] = sites.north_t[:, index] @ value[:3, rows]
-    horizontal = np.hypot(east, north)
+    horizontal = np.hypot(east, north) if elevation else north[:0]
     azimuth = np.arctan2(east, north, out=east)
     azimuth *= 180.0 / np.pi
     azimuth[azimuth < 0.0] += 360.0
-    elevation = np.arctan2(value[3], horizontal, out=north)
-    elevation *= 180.0 / np.pi
-    return azimuth, elevation
+    if not elevation:
+        return azimuth, horizontal
+    angle = np.arctan2(value[3], horizontal, out=north)
+    angle *= 180.0 / np.pi
+    return azimuth, angle
 
 
 @dataclass(frozen=True, eq=False)
@@ -806,7 +811,8 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window) -> _Found:
     j_p = np.where(flat_level[flat_p + 1] >= flat_level[flat_p - 1], k_p, k_p - 1)
 
     n_cross = sat_c.size
-    polys = _Polys(grid, sites, np.r_[sat_c, sat_p], np.r_[site_c, site_p], np.r_[j_c, j_p])
+    polys = _Polys(grid, sites, np.concatenate((sat_c, sat_p)), np.concatenate((site_c, site_p)),
+                   np.concatenate((j_c, j_p)))  # fmt: skip
     bracketed, peak_low, peak_high = _walk_to_maximum(grid, sites, polys, n_cross, sat_p, site_p, j_p)
     crossing_s = _refine_crossings(polys, sites, site_c, rising, grid.step_s)
     peak_coef = polys.coef[:, :, n_cross:]
@@ -825,22 +831,21 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window) -> _Found:
     # Events per (site, satellite) pair in time order: short passes go into their own interval, where
     # no other crossing is (both its ends are below the threshold).
     cross_coef = polys.coef[:, :, :n_cross]
-    event_az, event_el = _look(cross_coef, crossing_s, site_c, sites)
+    # A crossing's elevation is the threshold (NaN where SGP4 failed, as its azimuth).
+    event_az = _look(cross_coef, crossing_s, site_c, sites, elevation=False)[0]
+    event_el = np.where(np.isfinite(event_az), sites.threshold_deg[site_c], np.nan)
     rise_az, rise_el = _look(short_coef, rise_s, short_site, sites)
     set_az, set_el = _look(short_coef, set_s, short_site, sites)
     short_pair = short_site * count + sat_p[short_order]
-    where = np.repeat(np.searchsorted(pair_c * samples + j_c, flat_j[short_order]), 2)
+    merge = _Merge(n_cross, np.repeat(np.searchsorted(pair_c * samples + j_c, flat_j[short_order]), 2))
     start_s = polys.start_s
-    event_time = np.insert(
-        start_s[:n_cross] + crossing_s * grid.step_s,
-        where,
-        _interleave(start_s[n_cross + short_order] + grid.step_s * rise_s,
-                    start_s[n_cross + short_order] + grid.step_s * set_s),
-    )  # fmt: skip
-    event_az = np.insert(event_az, where, _interleave(rise_az, set_az))
-    event_el = np.insert(event_el, where, _interleave(rise_el, set_el))
-    up = np.insert(rising, where, np.tile([True, False], short_order.size))
-    event_pair = np.insert(pair_c, where, np.repeat(short_pair, 2))
+    short_start = start_s[n_cross + short_order]
+    short_time = _interleave(short_start + grid.step_s * rise_s, short_start + grid.step_s * set_s)
+    event_time = merge(start_s[:n_cross] + crossing_s * grid.step_s, short_time)
+    event_az = merge(event_az, _interleave(rise_az, set_az))
+    event_el = merge(event_el, _interleave(rise_el, set_el))
+    up = merge(rising, np.tile([True, False], short_order.size))
+    event_pair = merge(pair_c, np.repeat(short_pair, 2))
 
     keep = np.flatnonzero(np.isfinite(peak_el) & (~hidden | short))
     peak_time = start_s[n_cross + keep] + peak_s[keep] * grid.step_s
@@ -848,6 +853,25 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window) -> _Found:
     events = (event_pair, event_time, up, event_az, event_el)
     found = _assemble(grid, sites, window, flat_visible[1::samples], events, maxima)
     return _apply_masks(grid, sites, found)
+
+
+class _Merge:
+    """np.insert(old, where, new) for several arrays with the same positions (sorted `where`),
+    without np.insert's per-call overhead."""
+
+    def __init__(self, count: int, where: IntArray) -> None:
+        self.count = count
+        self.new_position = where + np.arange(where.size)
+        shift = np.cumsum(np.bincount(where, minlength=count + 1))[:count]
+        self.old_position = np.arange(count) + shift
+
+    def __call__(self, old: npt.NDArray[Any], new: npt.NDArray[Any] | float) -> npt.NDArray[Any]:
+        if self.new_position.size == 0:
+            return old
+        out = np.empty(self.count + self.new_position.size, dtype=old.dtype)
+        out[self.old_position] = old
+        out[self.new_position] = new
+        return out
 
 
 def _interleave(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -946,7 +970,11 @@ def _refine_crossings(
 
 
 def _refine_maxima(
-    coef: FloatArray, bracketed: BoolArray, f_low: FloatArray, f_high: FloatArray, step_s: float
+    coef: FloatArray,
+    bracketed: BoolArray,
+    f_low: FloatArray,
+    f_high: FloatArray,
+    step_s: float,
 ) -> FloatArray:
     """Fraction s of maximum elevation in each row's interval.
 
@@ -1031,16 +1059,16 @@ def _assemble(
     silent = opened[~has_events[opened]]
     closed = np.union1d(pair[last & up], silent)
     rises, sets = np.flatnonzero(up), np.flatnonzero(~up)
-    at = np.searchsorted(pair[rises], opened, side="left")
-    start_pair = np.insert(pair[rises], at, opened)
-    aos_s = np.insert(time_s[rises], at, -np.inf)
-    aos_az = np.insert(azimuth[rises], at, np.nan)
-    aos_el = np.insert(elevation[rises], at, np.nan)
-    at = np.searchsorted(pair[sets], closed, side="right")
-    stop_pair = np.insert(pair[sets], at, closed)
-    los_s = np.insert(time_s[sets], at, np.inf)
-    los_az = np.insert(azimuth[sets], at, np.nan)
-    los_el = np.insert(elevation[sets], at, np.nan)
+    merge = _Merge(rises.size, np.searchsorted(pair[rises], opened, side="left"))
+    start_pair = merge(pair[rises], opened)
+    aos_s = merge(time_s[rises], -np.inf)
+    aos_az = merge(azimuth[rises], np.nan)
+    aos_el = merge(elevation[rises], np.nan)
+    merge = _Merge(sets.size, np.searchsorted(pair[sets], closed, side="right"))
+    stop_pair = merge(pair[sets], closed)
+    los_s = merge(time_s[sets], np.inf)
+    los_az = merge(azimuth[sets], np.nan)
+    los_el = merge(elevation[sets], np.nan)
     if stop_pair.size != start_pair.size or np.any(stop_pair != start_pair):
         raise AssertionError("internal: rises and sets do not pair up")
 
