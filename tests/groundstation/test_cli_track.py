@@ -145,17 +145,20 @@ def test_track_runs_in_real_time_and_parks_at_duration(daemons):
 def test_ctrl_c_stops_cleanly_and_parks(daemons):
     rotctld, _ = daemons
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # Ctrl-C as from a terminal: a shell starts background jobs (`make test &`) with SIGINT ignored,
+    # which the child would inherit, and Python then never raises KeyboardInterrupt.
+    command = track_command(
+        "--elements",
+        str(ELEMENTS),
+        "--satellite",
+        str(GOES_16),
+        "--station",
+        station_near_goes16(),
+        "--rotator",
+        rotctld.uri,
+    )
     proc = subprocess.Popen(
-        track_command(
-            "--elements",
-            str(ELEMENTS),
-            "--satellite",
-            str(GOES_16),
-            "--station",
-            station_near_goes16(),
-            "--rotator",
-            rotctld.uri,
-        ),
+        ["env", "--default-signal=INT", *command],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,15 +166,20 @@ def test_ctrl_c_stops_cleanly_and_parks(daemons):
         env=env,
     )
     assert proc.stdout is not None
-    deadline = time.monotonic() + RUN_TIMEOUT_S
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        seen.append(line)
-        if " move " in line:
-            break
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        seen = []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            seen.append(line)
+            if " move " in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
+    finally:  # never leave a tracker running after a failure
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err
     rest = out.splitlines()
     assert "interrupted: parking the rotator" in rest, seen + rest
