@@ -17,9 +17,10 @@ How (and why it is fast and does not miss passes):
    of the interval by evaluating the polynomials at 17 points at once, then a safeguarded Newton
    iteration runs on all rows together with numpy: never an SGP4 call or a Python loop per pass,
    and every location's rows in the same arrays, so ten locations cost little more than one.
-4. An azimuth-dependent horizon mask trims the passes found at its lowest elevation: all masked
-   passes are sampled every `MASK_SAMPLE_S` together, and every change of elevation - mask(azimuth)
-   sign is bisected together.
+4. An azimuth-dependent horizon mask trims the passes found at its lowest elevation. Every masked
+   pass is sampled at its ends and every `MASK_SAMPLE_S` in between (east, north and up of all of
+   them from one matrix product per batch: polynomials of each pass interval times the powers of
+   the sample offsets), and every change of elevation - mask(azimuth) sign is bisected together.
 
 A pass already above the horizon at `start` begins at `start` with `starts_before_window`; one still
 up at `end` ends there with `ends_after_window`. An object that never sets (GEO) is one pass spanning
@@ -70,7 +71,7 @@ _MAX_ITERATIONS = 60
 _MAX_WALK_STEPS = 8
 # Orbit-plane wobble (J2 precession, short-period terms) within two steps, on top of Earth's rotation.
 _PLANE_MARGIN_RAD = math.radians(0.5)
-# Azimuth-dependent masks are resolved by sampling each pass at this step.
+# Azimuth-dependent masks are resolved by sampling each pass at this step (on the grid's clock).
 MASK_SAMPLE_S = 1.0
 
 
@@ -874,7 +875,7 @@ class _Merge:
         return out
 
 
-def _interleave(a: FloatArray, b: FloatArray) -> FloatArray:
+def _interleave(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.ravel(np.column_stack((a, b)))
 
 
@@ -1180,29 +1181,75 @@ _MASK_BATCH_SAMPLES = 1 << 17
 
 
 def _mask_passes(grid: _Grid, sites: _Sites, found: _Found) -> _Found:
-    """Sample every pass every MASK_SAMPLE_S at once, find where elevation - mask(azimuth) changes
-    sign, and bisect all the changes together on the interpolant."""
-    counts = np.ceil((found.los_s - found.aos_s) / MASK_SAMPLE_S).astype(np.intp) + 1
+    """Sample every pass at its ends and every MASK_SAMPLE_S of the grid's intervals in between, all
+    at once; find where elevation - mask(azimuth) changes sign, and bisect all the changes together
+    on the interpolant."""
+    origin, last = grid.times_s[0], grid.times_s.size - 3
+    first_interval = np.clip(np.floor((found.aos_s - origin) / grid.step_s).astype(np.intp), 1, last)
+    last_interval = np.clip(np.floor((found.los_s - origin) / grid.step_s).astype(np.intp), 1, last)
+    intervals = last_interval - first_interval + 1
+    per_interval = math.ceil(grid.step_s / MASK_SAMPLE_S)
+    # Batches of passes of about _MASK_BATCH_SAMPLES samples each (at least one pass).
+    cumulative = np.cumsum(intervals) * per_interval
     parts: list[_Found] = []
     first = 0
-    cumulative = np.cumsum(counts)
-    while first < counts.size:
+    while first < intervals.size:
         stop = max(first + 1, int(np.searchsorted(cumulative, cumulative[first] + _MASK_BATCH_SAMPLES)))
         batch = np.arange(first, stop)
-        parts.append(_mask_batch(grid, sites, found.select(batch), counts[batch]))
+        parts.append(_mask_batch(grid, sites, found.select(batch), first_interval[batch], intervals[batch]))
         first = stop
     return _Found.concatenate(parts)
 
 
-def _mask_batch(grid: _Grid, sites: _Sites, found: _Found, counts: IntArray) -> _Found:
+def _interval_samples(
+    grid: _Grid, sites: _Sites, found: _Found, first_interval: IntArray, intervals: IntArray
+) -> tuple[FloatArray, FloatArray, FloatArray, IntArray]:
+    """Times, azimuths and elevations at every MASK_SAMPLE_S of each pass's grid intervals strictly
+    inside the pass, in time order per pass, and how many each pass has."""
+    per_interval = math.ceil(grid.step_s / MASK_SAMPLE_S)
+    owner = np.repeat(np.arange(intervals.size), intervals)  # pass of each interval row
+    rows = np.arange(owner.size) - np.repeat(np.cumsum(intervals) - intervals, intervals)
+    interval = first_interval[owner] + rows
+    site = found.site[owner]
+    polys = _Polys(grid, sites, found.sat[owner], site, interval)
+    # East, north and up polynomials of each row, then all of them at the sample points at once.
+    enu = np.empty((8, 3, owner.size))
+    _project(polys.coef[:, :3], sites.east_t[:, site], enu[:, 0])
+    _project(polys.coef[:, :3], sites.north_t[:, site], enu[:, 1])
+    enu[:, 2] = polys.coef[:, 3]
+    offset_s = MASK_SAMPLE_S * np.arange(per_interval)
+    points = np.minimum(offset_s / grid.step_s, 1.0)[:, None] ** _DEGREES[None, :]
+    values = (points @ enu.reshape(8, -1)).reshape(per_interval, 3, owner.size)
+    east, north, up = values[:, 0].T, values[:, 1].T, values[:, 2].T  # (rows, per_interval)
+    time_s = polys.start_s[:, None] + offset_s[None, :]
+    inside = (time_s > found.aos_s[owner][:, None]) & (time_s < found.los_s[owner][:, None])
+    inside &= offset_s[None, :] < grid.step_s
+    east, north, up, time_s = east[inside], north[inside], up[inside], time_s[inside]
+    azimuth = np.degrees(np.arctan2(east, north))
+    azimuth[azimuth < 0.0] += 360.0
+    elevation = np.degrees(np.arctan2(up, np.hypot(east, north)))
+    counts = np.bincount(owner, weights=np.count_nonzero(inside, axis=1), minlength=intervals.size)
+    return time_s, azimuth, elevation, counts.astype(np.intp)
+
+
+def _mask_batch(
+    grid: _Grid, sites: _Sites, found: _Found, first_interval: IntArray, intervals: IntArray
+) -> _Found:
+    inner_s, inner_az, inner_el, inner = _interval_samples(grid, sites, found, first_interval, intervals)
+    passes = intervals.size
+    # Each pass: its AOS, the samples inside, its LOS.
+    ends_az, ends_el = _look_at(grid, sites, np.r_[found.sat, found.sat], np.r_[found.site, found.site],
+                                np.r_[found.aos_s, found.los_s])  # fmt: skip
+    merge = _Merge(inner_s.size, _interleave(np.cumsum(inner) - inner, np.cumsum(inner)))
+    time_s = merge(inner_s, _interleave(found.aos_s, found.los_s))
+    azimuth = merge(inner_az, _interleave(ends_az[:passes], ends_az[passes:]))
+    elevation = merge(inner_el, _interleave(ends_el[:passes], ends_el[passes:]))
+    counts = inner + 2
     total = int(counts.sum())
     ends = np.cumsum(counts)
     starts = ends - counts
-    owner = np.repeat(np.arange(counts.size), counts)  # pass of each sample
-    time_s = found.aos_s[owner] + MASK_SAMPLE_S * (np.arange(total) - starts[owner])
-    time_s[ends - 1] = found.los_s
+    owner = np.repeat(np.arange(passes), counts)  # pass of each sample
     sat, site = found.sat[owner], found.site[owner]
-    azimuth, elevation = _look_at(grid, sites, sat, site, time_s)
     clear = elevation >= _mask_threshold(sites, site, azimuth)
     # Runs of clear samples within a pass are the passes above the mask.
     first_sample = np.zeros(total, dtype=bool)
