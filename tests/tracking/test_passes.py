@@ -197,8 +197,9 @@ def _check_against_reference(mine: list[Pass], reference: list[RefPass], shortes
     """Every pass matched within the tolerances; unmatched only if grazing (or, behind a mask, shorter
     than `shortest_s`: a clearance between samples that neither sampler is bound to see)."""
     pairs, invented, missed = _match(mine, reference)
-    assert [p for p in invented if p.max_elevation_deg >= GRAZING_PASS_DEG and p.duration_s >= shortest_s] == [
-    ]  # fmt: skip
+    assert [
+        p for p in invented if p.max_elevation_deg >= GRAZING_PASS_DEG and p.duration_s >= shortest_s
+    ] == []
     assert [
         r for r in missed if r.max_elevation_deg >= GRAZING_PASS_DEG and r.los_s - r.aos_s >= shortest_s
     ] == []
