@@ -723,28 +723,29 @@ class _Found:
     def table(
         self, elements: tuple[Elements, ...], names: tuple[str, ...], min_elevation_deg: float
     ) -> PassTable:
-        keep = np.flatnonzero(self.max_elevation_deg >= min_elevation_deg)
-        order = keep[_order_by(self.aos_s[keep], self.site[keep] * len(elements) + self.sat[keep])]
+        kept = self.max_elevation_deg >= min_elevation_deg
+        found = self if np.all(kept) else self.select(np.flatnonzero(kept))
+        order = _order_by(found.aos_s, lambda rows: found.site[rows] * len(elements) + found.sat[rows])
         return PassTable(
             elements=elements,
             station_names=names,
-            satellite_index=self.sat[order],
-            station_index=self.site[order],
-            aos_s=self.aos_s[order],
-            tca_s=self.tca_s[order],
-            los_s=self.los_s[order],
-            max_elevation_deg=self.max_elevation_deg[order],
-            aos_azimuth_deg=self.aos_azimuth_deg[order],
-            tca_azimuth_deg=self.tca_azimuth_deg[order],
-            los_azimuth_deg=self.los_azimuth_deg[order],
-            starts_before_window=self.starts_before[order],
-            ends_after_window=self.ends_after[order],
+            satellite_index=found.sat[order],
+            station_index=found.site[order],
+            aos_s=found.aos_s[order],
+            tca_s=found.tca_s[order],
+            los_s=found.los_s[order],
+            max_elevation_deg=found.max_elevation_deg[order],
+            aos_azimuth_deg=found.aos_azimuth_deg[order],
+            tca_azimuth_deg=found.tca_azimuth_deg[order],
+            los_azimuth_deg=found.los_azimuth_deg[order],
+            starts_before_window=found.starts_before[order],
+            ends_after_window=found.ends_after[order],
         )
 
 
-def _order_by(primary: FloatArray, secondary: IntArray) -> IntArray:
-    """Indices sorting by `primary`, ties by `secondary`. Ties are few (passes cut at the window
-    start), so one unstable sort and a small fix-up beat stable sorts by far."""
+def _order_by(primary: FloatArray, secondary: Callable[[IntArray], IntArray]) -> IntArray:
+    """Indices sorting by `primary`, ties by `secondary(indices)`. Ties are few (passes cut at the
+    window start), so one unstable sort and a small fix-up beat stable sorts by far."""
     order = np.argsort(primary)
     ordered = primary[order]
     tie = ordered[1:] == ordered[:-1]
@@ -757,7 +758,7 @@ def _order_by(primary: FloatArray, secondary: IntArray) -> IntArray:
     group = np.cumsum(~tie[place[1:] - 1]) if place.size > 1 else np.zeros(0, dtype=np.intp)
     group = np.r_[0, group]
     chosen = order[place]
-    order[place] = chosen[np.lexsort((secondary[chosen], group))]
+    order[place] = chosen[np.lexsort((secondary(chosen), group))]
     return order
 
 
