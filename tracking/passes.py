@@ -211,8 +211,10 @@ def find_passes(
                 errors.extend(
                     errors_from_codes([propagator.elements[i] for i in chunk], grid.times_s, grid.codes)
                 )
-                for part in range(0, chunk.size, part_size):
-                    stop = min(part + part_size, chunk.size)
+                # Equal parts, no small remainder (each part costs a fixed overhead).
+                count = max(1, round(chunk.size / part_size))
+                bounds = np.linspace(0, chunk.size, count + 1).astype(int).tolist()
+                for part, stop in itertools.pairwise(bounds):
                     local = _passes_in_grid(grid.part(part, stop), sites, window)
                     found.append(local.with_satellites(chunk[part:stop]))
     combined = _Found.concatenate(found)
