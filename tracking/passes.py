@@ -815,11 +815,15 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window) -> _Found:
     j_p = np.where(flat_level[flat_p + 1] >= flat_level[flat_p - 1], k_p, k_p - 1)
 
     n_cross = sat_c.size
-    polys = _Polys(grid, sites, np.concatenate((sat_c, sat_p)), np.concatenate((site_c, site_p)),
-                   np.concatenate((j_c, j_p)))  # fmt: skip
-    bracketed, peak_low, peak_high = _walk_to_maximum(grid, sites, polys, n_cross, sat_p, site_p, j_p)
+    polys = _Polys(grid, sites, sat_c, site_c, j_c)
     crossing_s = _refine_crossings(polys, sites, site_c, rising, grid.step_s)
-    peak_coef = polys.coef[:, :, n_cross:]
+    # A crossing's elevation is the threshold (NaN where SGP4 failed, as its azimuth).
+    event_az = _look(polys.coef, crossing_s, site_c, sites, elevation=False)[0]
+    crossing_time = polys.start_s + crossing_s * grid.step_s
+    del polys  # crossings and peaks in turn: smaller working sets, memory reused while in cache
+    peak_polys = _Polys(grid, sites, sat_p, site_p, j_p)
+    bracketed, peak_low, peak_high = _walk_to_maximum(grid, sites, peak_polys, 0, sat_p, site_p, j_p)
+    peak_coef = peak_polys.coef
     peak_s = _refine_maxima(peak_coef, bracketed, peak_low, peak_high, grid.step_s)
     peak_az, peak_el = _look(peak_coef, peak_s, site_p, sites)
     # A hidden maximum above the threshold is a pass shorter than a step: two more crossings.
@@ -834,25 +838,21 @@ def _passes_in_grid(grid: _Grid, sites: _Sites, window: _Window) -> _Found:
 
     # Events per (site, satellite) pair in time order: short passes go into their own interval, where
     # no other crossing is (both its ends are below the threshold).
-    cross_coef = polys.coef[:, :, :n_cross]
-    # A crossing's elevation is the threshold (NaN where SGP4 failed, as its azimuth).
-    event_az = _look(cross_coef, crossing_s, site_c, sites, elevation=False)[0]
     event_el = np.where(np.isfinite(event_az), sites.threshold_deg[site_c], np.nan)
     rise_az, rise_el = _look(short_coef, rise_s, short_site, sites)
     set_az, set_el = _look(short_coef, set_s, short_site, sites)
     short_pair = short_site * count + sat_p[short_order]
     merge = _Merge(n_cross, np.repeat(np.searchsorted(pair_c * samples + j_c, flat_j[short_order]), 2))
-    start_s = polys.start_s
-    short_start = start_s[n_cross + short_order]
+    short_start = peak_polys.start_s[short_order]
     short_time = _interleave(short_start + grid.step_s * rise_s, short_start + grid.step_s * set_s)
-    event_time = merge(start_s[:n_cross] + crossing_s * grid.step_s, short_time)
+    event_time = merge(crossing_time, short_time)
     event_az = merge(event_az, _interleave(rise_az, set_az))
     event_el = merge(event_el, _interleave(rise_el, set_el))
     up = merge(rising, np.tile([True, False], short_order.size))
     event_pair = merge(pair_c, np.repeat(short_pair, 2))
 
     keep = np.flatnonzero(np.isfinite(peak_el) & (~hidden | short))
-    peak_time = start_s[n_cross + keep] + peak_s[keep] * grid.step_s
+    peak_time = peak_polys.start_s[keep] + peak_s[keep] * grid.step_s
     maxima = ((site_p * count + sat_p)[keep], peak_time, peak_az[keep], peak_el[keep])
     events = (event_pair, event_time, up, event_az, event_el)
     found = _assemble(grid, sites, window, flat_visible[1::samples], events, maxima)
