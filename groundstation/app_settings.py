@@ -43,6 +43,9 @@ class StationSettings:
     min_elevation_deg: float = 0.0
     rotator: str = ""  # name of a [[rotators]] entry, "" for none
     radio: str = ""  # name of a [[radios]] entry, "" for none
+    # What hides the sky (buildings, hills): [azimuth_deg, elevation_deg] points, interpolated
+    # around the circle; () for a clear horizon.
+    horizon_mask: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
@@ -50,6 +53,17 @@ class StationSettings:
         _require(-180.0 <= self.longitude_deg <= 180.0, "longitude_deg", "must be within [-180, 180]")
         _require(-500.0 <= self.altitude_m <= 9000.0, "altitude_m", "must be within [-500, 9000]")
         _require(-5.0 <= self.min_elevation_deg < 90.0, "min_elevation_deg", "must be within [-5, 90)")
+        azimuths = [az for az, _ in self.horizon_mask]
+        _require(
+            all(0.0 <= az < 360.0 for az in azimuths) and len(set(azimuths)) == len(azimuths),
+            "horizon_mask",
+            "azimuths must be distinct and within [0, 360)",
+        )
+        _require(
+            all(0.0 <= el < 90.0 for _, el in self.horizon_mask),
+            "horizon_mask",
+            "elevations must be within [0, 90)",
+        )
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,15 @@ class RotatorSettings:
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
         _require(self.driver in ROTATOR_DRIVERS, "driver", f"must be one of {', '.join(ROTATOR_DRIVERS)}")
+
+    @property
+    def uri(self) -> str:
+        """The device URI `radios.registry.open_rotator` takes."""
+        if self.driver == "simulated":
+            return "sim:"
+        if self.driver == "rotctld":
+            return f"rotctld://{self.address}"
+        return f"{self.driver}:{self.address}"
 
 
 @dataclass(frozen=True)
@@ -223,7 +246,17 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
             value = float(value) if ok else value
         elif expected == "str":
             ok = isinstance(value, str)
-        else:  # pragma: no cover - every settings field is a float or a str
+        elif expected == "tuple[tuple[float, float], ...]":
+            ok = isinstance(value, list) and all(
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair
+                )
+                for pair in value
+            )
+            value = tuple((float(pair[0]), float(pair[1])) for pair in value) if ok else value
+        else:  # pragma: no cover - every settings field has a case above
             raise TypeError(f"unsupported field type {expected}")
         if not ok:
             raise InputError(
@@ -236,7 +269,11 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
         raise InputError(f"{locate(section, index, exc.key)}: {where}.{exc.key}: {exc.message}") from None
 
 
-_NOUN = {"float": "number", "str": "string"}
+_NOUN = {
+    "float": "number",
+    "str": "string",
+    "tuple[tuple[float, float], ...]": "list of [number, number] pairs",
+}
 
 
 def _unique_names(entries: Sequence[Any], section: str, locate: _Locator) -> None:
@@ -313,7 +350,7 @@ def _as_table(entry: Any) -> dict[str, Any]:
         value = getattr(entry, spec.name)
         if spec.default is not MISSING and value == spec.default:
             continue
-        table[spec.name] = value
+        table[spec.name] = [list(pair) for pair in value] if isinstance(value, tuple) else value
     return table
 
 

@@ -27,6 +27,7 @@ from ui.clock_controller import ClockController
 from ui.event_log import EventLog, EventLogPanel
 from ui.map_view import MapView
 from ui.selection import Selection
+from ui.sky_plot import SkyPlotView
 from ui.status_bar import StatusBar
 from ui.theme import apply_theme, load_theme
 
@@ -60,7 +61,9 @@ class MainWindow(QMainWindow):
         # Panels, each its own module; the window only docks them.
         self.map_view = MapView(self.selection, self.theme)
         self.event_log = EventLogPanel(self.events, self.theme)
+        self.sky_plot = SkyPlotView(self.selection, self.theme)
         self.map_dock = self._dock("Map", "dock_map", self.map_view, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, Qt.DockWidgetArea.RightDockWidgetArea)
         self.log_dock = self._dock(
             "Event log", "dock_event_log", self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
@@ -73,14 +76,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
 
         self.map_view.message.connect(lambda level, text: self.events.post(level, "map", text))
+        self.sky_plot.message.connect(lambda level, text: self.events.post(level, "sky", text))
         self.selection.node_changed.connect(self._node_selected)
         self.selection.station_changed.connect(
             lambda name: self.events.post("info", "station", f"selected {name}")
         )
         clock.mode_changed.connect(lambda: self.events.post("info", "clock", clock.describe()))
         clock.tick.connect(self.map_view.show_time)
+        clock.tick.connect(self.sky_plot.show_time)
 
         self.map_view.set_scene(scene)
+        self.sky_plot.set_scene(scene, settings)
         self._restore_layout()
         self.apply_theme(self.theme.name)
 
@@ -156,7 +162,7 @@ class MainWindow(QMainWindow):
         for name in ("pause", "slower", "faster", "back", "forward", "real_time"):
             time_menu.addAction(self.actions_by_name[name])
         view_menu = menu.addMenu("&View")
-        for dock in (self.map_dock, self.log_dock):
+        for dock in (self.map_dock, self.sky_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.toolbar.toggleViewAction())
         view_menu.addSeparator()
@@ -199,6 +205,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, self.theme)
         self.map_view.apply_theme(self.theme)
+        self.sky_plot.apply_theme(self.theme)
         self.event_log.apply_theme(self.theme)
 
     def _show_shortcuts(self) -> None:
@@ -243,6 +250,7 @@ class MainWindow(QMainWindow):
                 self.events.post("error", "layout", f"not saved: {exc}")
         self.clock.stop()
         self.map_view.shutdown()
+        self.sky_plot.shutdown()
         super().closeEvent(event)
 
 

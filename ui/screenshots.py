@@ -13,50 +13,89 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from groundstation.app_settings import AppSettings
+from groundstation.scene import load_scene
+from groundstation.sky_plot import plan_sky
 from ui.theme import RESOURCES
 
 MOMENT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SIZE = (1366, 768)
-SELECTED_NODE = 99007
+SELECTED = 6  # the demo's seventh node
 FRAME_TIMEOUT_S = 30.0
+THEMES = ("dark", "light")
 
 
-def take_screenshots(out_dir: Path, theme: str = "dark") -> list[Path]:
-    """Render the demo and save one PNG per view plus the whole window; needs a QApplication."""
+def shot_name(view: str, theme: str) -> str:
+    return f"{view}.png" if theme == THEMES[0] else f"{view}-{theme}.png"
+
+
+def pass_moment(settings: AppSettings, norad_id: int) -> datetime:
+    """Culmination of the selected node's first pass over the first station after MOMENT, so the sky
+    plot has a pass in progress to show."""
+    scene = load_scene(settings, MOMENT)
+    element = scene.elements[scene.index_of(norad_id) or 0]
+    tracks = plan_sky(settings.stations[0], element, MOMENT).tracks
+    upcoming = [t.pass_ for t in tracks if t.pass_.aos >= MOMENT]
+    return upcoming[0].tca if upcoming else MOMENT
+
+
+def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Path]:
+    """Render the demo and save one PNG per view plus the whole window, per theme; needs a
+    QApplication."""
     from PySide6.QtCore import QElapsedTimer, QPoint, QRect
     from PySide6.QtWidgets import QApplication
 
-    from groundstation.app_settings import AppSettings
     from groundstation.clock import SimulatedClock
     from ui.desktop import build_main_window
 
     app = QApplication.instance()
     assert isinstance(app, QApplication), "create the QApplication first"
     out_dir.mkdir(parents=True, exist_ok=True)
+    settings = AppSettings.demo()
+    node = load_scene(settings, MOMENT).elements[SELECTED].norad_id
+    clock = SimulatedClock(pass_moment(settings, node), speed=0.0)
     # The default layout, and the user's saved one left alone.
-    window = build_main_window(SimulatedClock(MOMENT, speed=0.0), AppSettings.demo(), remember_layout=False)
-    window.apply_theme(theme)
+    window = build_main_window(clock, settings, remember_layout=False)
     window.resize(*SIZE)
     window.show()
-    window.selection.select_node(SELECTED_NODE)
+    window.selection.select_node(node)
     window.clock.start()
     timer = QElapsedTimer()
     timer.start()
-    view = window.map_view
-    while view.last_frame is None or view.last_frame.selected is None:
+
+    def ready() -> bool:
+        frame = window.map_view.last_frame
+        sky = window.sky_plot
+        return (
+            frame is not None
+            and frame.selected is not None
+            and sky.shown is not None
+            and (sky.rotator_position is not None)
+        )
+
+    while not ready():
         app.processEvents()
         if timer.elapsed() > FRAME_TIMEOUT_S * 1000:
-            raise TimeoutError("the map drew no frame")
-    app.processEvents()
-    shots = {"main-window": window, "map": window.map_dock, "event-log": window.log_dock}
+            raise TimeoutError("the views drew nothing")
+    shots = {
+        "main-window": window,
+        "map": window.map_dock,
+        "sky": window.sky_dock,
+        "event-log": window.log_dock,
+    }
     paths = []
-    for name, widget in shots.items():
-        path = out_dir / f"{name}.png"
-        # Cut each view out of the window's picture: grabbing a dock alone leaves the plot black.
-        area = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
-        if not window.grab(area).save(str(path)):
-            raise OSError(f"cannot write {path}")
-        paths.append(path)
+    for theme in themes:
+        window.apply_theme(theme)
+        window.clock.emit_tick()  # the map redraws its catalog in the theme's colour
+        for _ in range(5):
+            app.processEvents()
+        for name, widget in shots.items():
+            path = out_dir / shot_name(name, theme)
+            # Cut each view out of the window's picture: grabbing a dock alone leaves the plot black.
+            area = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+            if not window.grab(area).save(str(path)):
+                raise OSError(f"cannot write {path}")
+            paths.append(path)
     window.close()
     return paths
 

@@ -17,6 +17,7 @@ THEME_DIR = RESOURCES / "themes"
 PLOT_COLOURS = (
     "background", "foreground", "grid", "coast", "night", "catalog", "node", "selected",
     "track_past", "track_future", "footprint", "station", "station_circle", "warning", "error",
+    "mask", "rotator", "pass_current", "pass_next", "ok", "unknown", "contact", "pass_bar",
 )  # fmt: skip
 
 

@@ -65,6 +65,16 @@ def test_written_file_is_plain_toml_without_defaults():
     assert "radios" not in document
 
 
+def test_horizon_mask_and_rotator_uri_round_trip():
+    text = GOOD.replace(
+        "min_elevation_deg = 10", "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [90.5, 12]]"
+    )
+    settings = parse_settings(text)
+    assert settings.station("Home").horizon_mask == ((0.0, 5.0), (90.5, 12.0))
+    assert parse_settings(settings_to_toml(settings)) == settings
+    assert settings.rotators[0].uri == "rotctld://127.0.0.1:4533"
+
+
 def test_integers_are_accepted_as_numbers():
     station = parse_settings(GOOD).station("Home")
     assert station.min_elevation_deg == 10.0
@@ -104,6 +114,21 @@ BAD_EDITS = [
         "min_elevation_deg = 10",
         'min_elevation_deg = 10\nrotator = "spid"',
         "s.toml:9: stations[0].rotator: no rotator named 'spid'",
+    ),
+    (
+        "min_elevation_deg = 10",
+        "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [90]]",
+        "s.toml:9: stations[0].horizon_mask: must be a list of [number, number] pairs",
+    ),
+    (
+        "min_elevation_deg = 10",
+        "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [360, 5]]",
+        "s.toml:9: stations[0].horizon_mask: azimuths must be distinct and within [0, 360)",
+    ),
+    (
+        "min_elevation_deg = 10",
+        "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [90, 95]]",
+        "s.toml:9: stations[0].horizon_mask: elevations must be within [0, 90)",
     ),
     ("version = 1", "version = 2", "s.toml:1: version: must be 1, got 2"),
     ("version = 1", "version = 1\ncolour = 'red'", "s.toml:2: colour: unknown key"),
