@@ -16,12 +16,13 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import tomli_w
 
+from groundstation.demo import DEMO_STATIONS
 from groundstation.errors import InputError
 from groundstation.settings import config_dir
 
@@ -32,6 +33,8 @@ SETTINGS_VERSION = 1
 RADIO_DRIVERS = ("loopback", "soapy", "hamlib")
 ROTATOR_DRIVERS = ("simulated", "rotctld", "gs232", "easycomm")
 THEMES = ("dark", "light")
+DEMO_MIN_ELEVATION_DEG = 0.0  # as `groundstation demo` finds passes
+DEMO_MASK = ((0.0, 2.0), (70.0, 7.0), (130.0, 3.0), (200.0, 9.0), (290.0, 4.0))
 
 
 @dataclass(frozen=True)
@@ -126,14 +129,17 @@ class AppSettings:
 
     @classmethod
     def demo(cls) -> AppSettings:
-        """First start: the demo constellation seen from three stations, simulated hardware."""
+        """First start: the demo constellation over the demo stations (`groundstation.demo`, as
+        `groundstation demo` shows them); the first has a simulated rotator, the loopback radio and
+        a horizon mask of city roofs."""
+        stations = [
+            StationSettings(s.name, s.latitude_deg, s.longitude_deg, s.altitude_m, DEMO_MIN_ELEVATION_DEG)
+            for s in DEMO_STATIONS
+        ]
+        stations[0] = replace(stations[0], rotator="sim-rotator", radio="loopback", horizon_mask=DEMO_MASK)
         return cls(
             show_demo=True,
-            stations=(
-                StationSettings("Darmstadt", 49.8728, 8.6512, 144.0, 5.0, "sim-rotator", "loopback"),
-                StationSettings("Svalbard", 78.2298, 15.4078, 500.0, 5.0),
-                StationSettings("Santiago", -33.1511, -70.6664, 730.0, 10.0),
-            ),
+            stations=tuple(stations),
             radios=(RadioSettings("loopback", "loopback", uplink_hz=145.9e6, downlink_hz=435.8e6),),
             rotators=(RotatorSettings("sim-rotator", "simulated"),),
         )

@@ -15,17 +15,12 @@ from pathlib import Path
 
 from groundstation.app_settings import AppSettings, StationSettings
 from groundstation.clock import require_utc
+from groundstation.demo import demo_constellation, demo_epoch
 from groundstation.errors import InputError
 from tracking.element_io import ElementsFileError, ElementsReadResult, read_elements
 from tracking.elements import Elements
 from tracking.sources import ElementCache, ElementSource
-from tracking.walker import walker_delta
 
-# The demo constellation (provisional until groundstation.demo lands): Walker delta 53°:24/4/1.
-DEMO_TOTAL, DEMO_PLANES, DEMO_PHASING = 24, 4, 1
-DEMO_ALTITUDE_KM = 550.0
-DEMO_INCLINATION_DEG = 53.0
-DEMO_FIRST_NORAD_ID = 99001
 MAX_WARNINGS_PER_FILE = 5
 
 
@@ -45,33 +40,22 @@ class Scene:
         return self._index.get(norad_id)
 
 
-def demo_constellation(epoch: datetime) -> tuple[Elements, ...]:
-    return walker_delta(
-        DEMO_TOTAL,
-        DEMO_PLANES,
-        DEMO_PHASING,
-        DEMO_ALTITUDE_KM,
-        DEMO_INCLINATION_DEG,
-        epoch,
-        first_norad_id=DEMO_FIRST_NORAD_ID,
-    )
-
-
 def load_scene(
     settings: AppSettings,
     at: datetime,
     sources: Iterable[ElementSource] = (),
     cache: ElementCache | None = None,
 ) -> Scene:
-    """The scene at `at` (the demo's epoch). A missing or unusable element file is an InputError
-    naming it; rejected entries inside a file, and sources with nothing cached, become warnings."""
+    """The scene at `at` (the demo's elements are that UTC day's). A missing or unusable element
+    file is an InputError naming it; rejected entries inside a file, and sources with nothing
+    cached, become warnings."""
     at = require_utc(at, "scene time")
     elements: dict[int, Elements] = {}  # by NORAD id; the first source naming an object wins
     own: set[int] = set()
     warnings: list[str] = []
     parts: list[str] = []
     if settings.show_demo:
-        demo = demo_constellation(at)
+        demo = demo_constellation(demo_epoch(at))  # the same elements all day, as `groundstation demo`
         own.update(e.norad_id for e in demo)
         _add(elements, demo)
         parts.append("demo")

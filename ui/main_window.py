@@ -63,11 +63,13 @@ class MainWindow(QMainWindow):
         self.event_log = EventLogPanel(self.events, self.theme)
         self.sky_plot = SkyPlotView(self.selection, self.theme)
         self.map_dock = self._dock("Map", "dock_map", self.map_view, Qt.DockWidgetArea.TopDockWidgetArea)
-        self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.splitDockWidget(self.map_dock, self.sky_dock, Qt.Orientation.Horizontal)
         self.log_dock = self._dock(
             "Event log", "dock_event_log", self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.resizeDocks([self.map_dock, self.log_dock], [560, 120], Qt.Orientation.Vertical)
+        self.resizeDocks([self.map_dock, self.sky_dock], [900, 380], Qt.Orientation.Horizontal)
 
         self.status = StatusBar(clock, self.selection)
         self.setStatusBar(self.status)

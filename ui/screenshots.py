@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from groundstation.app_settings import AppSettings
@@ -23,20 +23,28 @@ SIZE = (1366, 768)
 SELECTED = 6  # the demo's seventh node
 FRAME_TIMEOUT_S = 30.0
 THEMES = ("dark", "light")
+MIN_PASS_ELEVATION_DEG = 30.0  # a pass worth a picture
+PASS_OFFSET = timedelta(minutes=1)  # shown a minute before culmination
 
 
 def shot_name(view: str, theme: str) -> str:
     return f"{view}.png" if theme == THEMES[0] else f"{view}-{theme}.png"
 
 
-def pass_moment(settings: AppSettings, norad_id: int) -> datetime:
-    """Culmination of the selected node's first pass over the first station after MOMENT, so the sky
-    plot has a pass in progress to show."""
+def pass_in_view(settings: AppSettings) -> tuple[int, datetime]:
+    """A demo node and the culmination of its first pass over the first station on MOMENT's day
+    (the demo's elements are that day's), so the sky plot has a pass in progress to show."""
     scene = load_scene(settings, MOMENT)
-    element = scene.elements[scene.index_of(norad_id) or 0]
-    tracks = plan_sky(settings.stations[0], element, MOMENT).tracks
-    upcoming = [t.pass_ for t in tracks if t.pass_.aos >= MOMENT]
-    return upcoming[0].tca if upcoming else MOMENT
+    end_of_day = MOMENT.replace(hour=23, minute=59, second=59)
+    order = scene.elements[SELECTED:] + scene.elements[:SELECTED]
+    for element in order:
+        for track in plan_sky(settings.stations[0], element, MOMENT).tracks:
+            if (
+                MOMENT <= track.pass_.tca <= end_of_day
+                and track.pass_.max_elevation_deg > MIN_PASS_ELEVATION_DEG
+            ):
+                return element.norad_id, track.pass_.tca - PASS_OFFSET
+    return scene.elements[SELECTED].norad_id, MOMENT
 
 
 def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Path]:
@@ -52,8 +60,8 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
     assert isinstance(app, QApplication), "create the QApplication first"
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = AppSettings.demo()
-    node = load_scene(settings, MOMENT).elements[SELECTED].norad_id
-    clock = SimulatedClock(pass_moment(settings, node), speed=0.0)
+    node, moment = pass_in_view(settings)
+    clock = SimulatedClock(moment, speed=0.0)
     # The default layout, and the user's saved one left alone.
     window = build_main_window(clock, settings, remember_layout=False)
     window.resize(*SIZE)

@@ -3,8 +3,9 @@ from datetime import UTC, datetime
 import pytest
 
 from groundstation.app_settings import AppSettings
+from groundstation.demo import DEMO_FIRST_NORAD_ID, DEMO_STATIONS, DEMO_TOTAL, demo_constellation, demo_epoch
 from groundstation.errors import InputError
-from groundstation.scene import DEMO_FIRST_NORAD_ID, DEMO_TOTAL, load_scene
+from groundstation.scene import load_scene
 from tracking.sources import ElementCache, ElementSource
 
 AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -20,7 +21,8 @@ def test_demo_scene_is_our_own_constellation():
     scene = load_scene(AppSettings.demo(), AT)
     assert len(scene.elements) == DEMO_TOTAL
     assert scene.own_norad_ids == {DEMO_FIRST_NORAD_ID + i for i in range(DEMO_TOTAL)}
-    assert all(e.epoch == AT for e in scene.elements)
+    assert scene.elements == demo_constellation(demo_epoch(AT))  # what `groundstation demo` shows
+    assert [s.name for s in scene.stations] == [s.name for s in DEMO_STATIONS]
     assert scene.index_of(DEMO_FIRST_NORAD_ID) == 0
     assert scene.index_of(1) is None
     assert scene.title == "demo"

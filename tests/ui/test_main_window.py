@@ -18,7 +18,7 @@ def test_window_assembles_docks_and_status_bar(window):
     assert {"dock_map", "dock_event_log"} <= docks
     assert window.status.utc.text() == "UTC 2026-11-22 12:00:00"
     assert window.status.mode.text() == "Clock: simulated ×0"
-    assert window.status.station.text() == "Station: Darmstadt"
+    assert window.status.station.text() == "Station: Delft"
 
 
 def test_status_bar_shows_local_time_in_the_given_zone(qtbot, window):
@@ -49,19 +49,19 @@ def test_find_box_selects_a_node_and_the_log_says_so(qtbot, window):
     qtbot.waitUntil(window.find_box.hasFocus)
     qtbot.keyClicks(window.find_box, "node-02-01")
     qtbot.keyClick(window.find_box, Qt.Key.Key_Return)
-    assert window.selection.node == 99007
+    assert window.selection.node == 906
     # A frame already in flight may still show no selection; the next one does.
     qtbot.waitUntil(lambda: window.map_view.last_frame.selected is not None, timeout=10_000)
-    assert any(line.endswith("selection: NODE-02-01 #99007") for line in window.event_log.lines())
+    assert any(line.endswith("selection: NODE-02-01 #906") for line in window.event_log.lines())
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.selection.node is None
 
 
 def test_find_node_matches_name_id_and_completer_text():
     scene = load_scene(AppSettings.demo(), T0)
-    assert find_node(scene, "99003") == 99003
-    assert find_node(scene, "NODE-02-06 #99012") == 99012
-    assert find_node(scene, "node-03") == 99013  # the first partial match: NODE-03-01
+    assert find_node(scene, "903") == 903
+    assert find_node(scene, "NODE-02-06 #911") == 911
+    assert find_node(scene, "node-03") == 912  # the first partial match: NODE-03-01
     assert find_node(scene, "hubble") is None
     assert find_node(scene, "  ") is None
 
@@ -74,9 +74,9 @@ def test_theme_toggles_and_both_themes_load(qtbot, window):
 
 
 def test_station_choice_reaches_the_status_bar(qtbot, window):
-    window.station_box.setCurrentText("Svalbard")
-    assert window.selection.station == "Svalbard"
-    assert window.status.station.text() == "Station: Svalbard"
+    window.station_box.setCurrentText("Kiruna")
+    assert window.selection.station == "Kiruna"
+    assert window.status.station.text() == "Station: Kiruna"
 
 
 def test_usable_at_1366x768(window):
@@ -94,20 +94,20 @@ def test_layout_is_saved_on_close_and_restored(qtbot, isolated_dirs, sim_clock):
     first.show()
     first.resize(1100, 650)
     first.log_dock.setFloating(False)
-    first.station_box.setCurrentText("Santiago")
-    first.selection.select_node(99004)
+    first.station_box.setCurrentText("Perth")
+    first.selection.select_node(904)
     first.apply_theme("light")
     first.map_view.restore_view_state("-60.000,60.000,-30.000,30.000")
     first.close()
     saved = tomllib.loads(layout_path().read_text())
-    assert saved["selected_station"] == "Santiago"
+    assert saved["selected_station"] == "Perth"
     assert saved["theme"] == "light"
 
     second = build_main_window(sim_clock, AppSettings.demo())
     qtbot.addWidget(second)
     second.show()
-    assert second.selection.station == "Santiago"
-    assert second.selection.node == 99004
+    assert second.selection.station == "Perth"
+    assert second.selection.node == 904
     assert second.theme.name == "light"
     assert (second.width(), second.height()) == (1100, 650)
     assert second.map_view.view_state() == "-60.000,60.000,-30.000,30.000"

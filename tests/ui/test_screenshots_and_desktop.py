@@ -18,7 +18,8 @@ def pixels(path):
 
 def test_screenshots_of_the_window_and_each_view_are_rendered(qapp, tmp_path, isolated_dirs):
     paths = take_screenshots(tmp_path / "shots")
-    assert {p.name for p in paths} == {"main-window.png", "map.png", "event-log.png"}
+    views = ("main-window", "map", "sky", "event-log")
+    assert {p.name for p in paths} == {f"{v}{suffix}.png" for v in views for suffix in ("", "-light")}
     for path in paths:
         rgb = pixels(path)
         distinct = len(np.unique(rgb.reshape(-1, 3), axis=0))
