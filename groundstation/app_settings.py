@@ -49,6 +49,7 @@ class StationSettings:
     # What hides the sky (buildings, hills): [azimuth_deg, elevation_deg] points, interpolated
     # around the circle; () for a clear horizon.
     horizon_mask: tuple[tuple[float, float], ...] = ()
+    antennas: int = 1  # contacts the station can work at once (the planner's capacity)
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
@@ -67,6 +68,7 @@ class StationSettings:
             "horizon_mask",
             "elevations must be within [0, 90)",
         )
+        _require(1 <= self.antennas <= 16, "antennas", "must be within [1, 16]")
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,8 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
             value = float(value) if ok else value
         elif expected == "str":
             ok = isinstance(value, str)
+        elif expected == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool)
         elif expected == "tuple[tuple[float, float], ...]":
             ok = isinstance(value, list) and all(
                 isinstance(pair, list)
@@ -278,6 +282,7 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
 _NOUN = {
     "float": "number",
     "str": "string",
+    "int": "whole number",
     "tuple[tuple[float, float], ...]": "list of [number, number] pairs",
 }
 

@@ -30,6 +30,7 @@ from ui.selection import Selection
 from ui.sky_plot import SkyPlotView
 from ui.status_bar import StatusBar
 from ui.theme import apply_theme, load_theme
+from ui.timeline_view import TimelineView
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366x768 screen with its task bar
 JUMP_SECONDS = 600.0
@@ -62,13 +63,19 @@ class MainWindow(QMainWindow):
         self.map_view = MapView(self.selection, self.theme)
         self.event_log = EventLogPanel(self.events, self.theme)
         self.sky_plot = SkyPlotView(self.selection, self.theme)
+        self.timeline = TimelineView(self.selection, self.theme)
         self.map_dock = self._dock("Map", "dock_map", self.map_view, Qt.DockWidgetArea.TopDockWidgetArea)
         self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, Qt.DockWidgetArea.TopDockWidgetArea)
         self.splitDockWidget(self.map_dock, self.sky_dock, Qt.Orientation.Horizontal)
         self.log_dock = self._dock(
             "Event log", "dock_event_log", self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.map_dock, self.log_dock], [560, 120], Qt.Orientation.Vertical)
+        self.timeline_dock = self._dock(
+            "Pass timeline", "dock_timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.timeline_dock, self.log_dock)
+        self.timeline_dock.raise_()
+        self.resizeDocks([self.map_dock, self.timeline_dock], [460, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self.map_dock, self.sky_dock], [900, 380], Qt.Orientation.Horizontal)
 
         self.status = StatusBar(clock, self.selection)
@@ -79,6 +86,7 @@ class MainWindow(QMainWindow):
 
         self.map_view.message.connect(lambda level, text: self.events.post(level, "map", text))
         self.sky_plot.message.connect(lambda level, text: self.events.post(level, "sky", text))
+        self.timeline.message.connect(lambda level, text: self.events.post(level, "plan", text))
         self.selection.node_changed.connect(self._node_selected)
         self.selection.station_changed.connect(
             lambda name: self.events.post("info", "station", f"selected {name}")
@@ -86,9 +94,11 @@ class MainWindow(QMainWindow):
         clock.mode_changed.connect(lambda: self.events.post("info", "clock", clock.describe()))
         clock.tick.connect(self.map_view.show_time)
         clock.tick.connect(self.sky_plot.show_time)
+        clock.tick.connect(self.timeline.show_time)
 
         self.map_view.set_scene(scene)
         self.sky_plot.set_scene(scene, settings)
+        self.timeline.set_scene(scene, settings)
         self._restore_layout()
         self.apply_theme(self.theme.name)
 
@@ -124,6 +134,7 @@ class MainWindow(QMainWindow):
         self._action("next_station", "Next station", self._next_station, "Ctrl+Tab")
         self._action("reset_view", "Whole world", self.map_view.reset_view, "Home")
         self._action("theme", "Toggle dark/light theme", self._toggle_theme, "Ctrl+T")
+        self._action("plan", "Plan contacts now", self.timeline.plan_now, "Ctrl+P")
         self._action("shortcuts", "Keyboard shortcuts", self._show_shortcuts, "F1")
         self._action("quit", "Quit", self.close, "Ctrl+Q")
 
@@ -164,11 +175,11 @@ class MainWindow(QMainWindow):
         for name in ("pause", "slower", "faster", "back", "forward", "real_time"):
             time_menu.addAction(self.actions_by_name[name])
         view_menu = menu.addMenu("&View")
-        for dock in (self.map_dock, self.sky_dock, self.log_dock):
+        for dock in (self.map_dock, self.sky_dock, self.timeline_dock, self.log_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.toolbar.toggleViewAction())
         view_menu.addSeparator()
-        for name in ("find", "deselect", "next_station", "reset_view", "theme"):
+        for name in ("find", "deselect", "next_station", "reset_view", "theme", "plan"):
             view_menu.addAction(self.actions_by_name[name])
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.actions_by_name["shortcuts"])
@@ -208,6 +219,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, self.theme)
         self.map_view.apply_theme(self.theme)
         self.sky_plot.apply_theme(self.theme)
+        self.timeline.apply_theme(self.theme)
         self.event_log.apply_theme(self.theme)
 
     def _show_shortcuts(self) -> None:
@@ -253,6 +265,7 @@ class MainWindow(QMainWindow):
         self.clock.stop()
         self.map_view.shutdown()
         self.sky_plot.shutdown()
+        self.timeline.shutdown()
         super().closeEvent(event)
 
 

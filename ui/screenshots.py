@@ -78,7 +78,8 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
             frame is not None
             and frame.selected is not None
             and sky.shown is not None
-            and (sky.rotator_position is not None)
+            and sky.rotator_position is not None
+            and window.timeline.timeline is not None
         )
 
     while not ready():
@@ -89,6 +90,7 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
         "main-window": window,
         "map": window.map_dock,
         "sky": window.sky_dock,
+        "timeline": window.timeline_dock,
         "event-log": window.log_dock,
     }
     paths = []
@@ -98,12 +100,16 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
         for _ in range(5):
             app.processEvents()
         for name, widget in shots.items():
+            if widget is not window:
+                widget.raise_()  # docks may share a tab area
+                app.processEvents()
             path = out_dir / shot_name(name, theme)
             # Cut each view out of the window's picture: grabbing a dock alone leaves the plot black.
             area = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
             if not window.grab(area).save(str(path)):
                 raise OSError(f"cannot write {path}")
             paths.append(path)
+        window.timeline_dock.raise_()  # the default tab again
     window.close()
     return paths
 

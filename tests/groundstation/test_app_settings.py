@@ -68,10 +68,11 @@ def test_written_file_is_plain_toml_without_defaults():
 
 def test_horizon_mask_and_rotator_uri_round_trip():
     text = GOOD.replace(
-        "min_elevation_deg = 10", "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [90.5, 12]]"
+        "min_elevation_deg = 10", "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [90.5, 12]]\nantennas = 2"
     )
     settings = parse_settings(text)
     assert settings.station("Home").horizon_mask == ((0.0, 5.0), (90.5, 12.0))
+    assert settings.station("Home").antennas == 2
     assert parse_settings(settings_to_toml(settings)) == settings
     assert settings.rotators[0].uri == "rotctld://127.0.0.1:4533"
 
@@ -130,6 +131,16 @@ BAD_EDITS = [
         "min_elevation_deg = 10",
         "min_elevation_deg = 10\nhorizon_mask = [[0, 5], [90, 95]]",
         "s.toml:9: stations[0].horizon_mask: elevations must be within [0, 90)",
+    ),
+    (
+        "min_elevation_deg = 10",
+        "min_elevation_deg = 10\nantennas = 1.5",
+        "s.toml:9: stations[0].antennas: must be a whole number, got 1.5",
+    ),
+    (
+        "min_elevation_deg = 10",
+        "min_elevation_deg = 10\nantennas = 0",
+        "s.toml:9: stations[0].antennas: must be within [1, 16]",
     ),
     ("version = 1", "version = 2", "s.toml:1: version: must be 1, got 2"),
     ("version = 1", "version = 1\ncolour = 'red'", "s.toml:2: colour: unknown key"),
