@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml requirements.lock scripts/link-soapysdr
 	$(BIN)/python scripts/link-soapysdr
 	touch $(STAMP)
 
+# The desktop app on the built-in demo (simulated nodes, loopback air link), whatever settings the
+# operator has: its own config folder, so the demo's layout is remembered apart.
 run: $(STAMP)
-	$(BIN)/python -m groundstation demo
+	GROUNDSTATION_CONFIG_DIR=$(CURDIR)/.demo-config $(BIN)/python -m ui.app
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,8 +91,19 @@ def uplink_frequency_hz(carrier_hz: float, range_rate_m_s: npt.ArrayLike) -> Flo
     return carrier_hz / (1.0 - np.asarray(range_rate_m_s, dtype=np.float64) / SPEED_OF_LIGHT_M_S)
 
 
+_EPHEMERIS_LOCK = threading.Lock()
+
+
 @functools.cache
 def _ephemeris() -> Any:
+    # functools.cache does not stop two threads computing it at once (the map's worker and the
+    # simulation do at start): the loser's kernel would be dropped with its file still open.
+    with _EPHEMERIS_LOCK:
+        return _load_ephemeris()
+
+
+@functools.cache
+def _load_ephemeris() -> Any:
     from skyfield.api import Loader
 
     # skyfield-data's own path helper warns about its (unused here) IERS file expiring; DE421 runs to 2053.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from PySide6.QtWidgets import QApplication
 
@@ -14,14 +15,19 @@ from groundstation.errors import InputError
 from groundstation.scene import load_scene
 from ui.clock_controller import ClockController
 from ui.main_window import MainWindow
+from ui.operations import DEMO_HISTORY
 
 
 def build_main_window(
-    clock: Clock | None = None, settings: AppSettings | None = None, remember_layout: bool = True
+    clock: Clock | None = None,
+    settings: AppSettings | None = None,
+    remember_layout: bool = True,
+    demo_history: timedelta = DEMO_HISTORY,
 ) -> MainWindow:
     """The window on the saved settings (the demo when there are none), driven by `clock` (real time
-    by default); with `remember_layout` it opens in the saved layout and saves it on close. Raises
-    InputError on bad settings. Needs a QApplication."""
+    by default); with `remember_layout` it opens in the saved layout and saves it on close. With the
+    demo constellation shown, its nodes are simulated (over the loopback air link), starting
+    `demo_history` before the clock. Raises InputError on bad settings. Needs a QApplication."""
     demo = from_file = False
     if settings is None:
         loaded = load_settings()
@@ -41,6 +47,8 @@ def build_main_window(
     window.log("info", "scene", f"{len(scene.elements)} objects, {len(scene.stations)} stations")
     for warning in scene.warnings:
         window.log("warning", "elements", warning)
+    if settings.show_demo:
+        window.operations.start_demo(controller.now(), demo_history)
     return window
 
 

@@ -24,8 +24,11 @@ from PySide6.QtWidgets import (
 from groundstation.app_settings import THEMES, AppSettings, LayoutState
 from groundstation.scene import Scene
 from ui.clock_controller import ClockController
+from ui.console_view import ConsoleView
 from ui.event_log import EventLog, EventLogPanel
+from ui.fleet_view import FleetView
 from ui.map_view import MapView
+from ui.operations import Operations
 from ui.selection import Selection
 from ui.sky_plot import SkyPlotView
 from ui.status_bar import StatusBar
@@ -57,6 +60,7 @@ class MainWindow(QMainWindow):
         self.theme = load_theme(self._layout.theme)
         self.selection = Selection()
         self.events = EventLog(clock)
+        self.operations = Operations(self)
         self.actions_by_name: dict[str, QAction] = {}
 
         # Panels, each its own module; the window only docks them.
@@ -64,6 +68,8 @@ class MainWindow(QMainWindow):
         self.event_log = EventLogPanel(self.events, self.theme)
         self.sky_plot = SkyPlotView(self.selection, self.theme)
         self.timeline = TimelineView(self.selection, self.theme)
+        self.fleet = FleetView(self.selection, self.operations, self.theme)
+        self.console = ConsoleView(self.selection, self.operations, self.theme)
         self.map_dock = self._dock("Map", "dock_map", self.map_view, Qt.DockWidgetArea.TopDockWidgetArea)
         self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, Qt.DockWidgetArea.TopDockWidgetArea)
         self.splitDockWidget(self.map_dock, self.sky_dock, Qt.Orientation.Horizontal)
@@ -73,7 +79,18 @@ class MainWindow(QMainWindow):
         self.timeline_dock = self._dock(
             "Pass timeline", "dock_timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
         )
+        self.fleet_dock = self._dock(
+            "Fleet health", "dock_fleet", self.fleet, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        # At 1366x768: the big views share the top left as tabs, the sky (and radio) the right,
+        # the timeline and the log the bottom.
+        self.console_dock = self._dock(
+            "Command console", "dock_console", self.console, Qt.DockWidgetArea.TopDockWidgetArea
+        )
+        self.tabifyDockWidget(self.map_dock, self.fleet_dock)
+        self.tabifyDockWidget(self.map_dock, self.console_dock)
         self.tabifyDockWidget(self.timeline_dock, self.log_dock)
+        self.map_dock.raise_()
         self.timeline_dock.raise_()
         self.resizeDocks([self.map_dock, self.timeline_dock], [460, 220], Qt.Orientation.Vertical)
         self.resizeDocks([self.map_dock, self.sky_dock], [900, 380], Qt.Orientation.Horizontal)
@@ -87,6 +104,9 @@ class MainWindow(QMainWindow):
         self.map_view.message.connect(lambda level, text: self.events.post(level, "map", text))
         self.sky_plot.message.connect(lambda level, text: self.events.post(level, "sky", text))
         self.timeline.message.connect(lambda level, text: self.events.post(level, "plan", text))
+        self.fleet.message.connect(lambda level, text: self.events.post(level, "alarms", text))
+        self.console.message.connect(lambda level, text: self.events.post(level, "console", text))
+        self.operations.message.connect(lambda level, text: self.events.post(level, "operations", text))
         self.selection.node_changed.connect(self._node_selected)
         self.selection.station_changed.connect(
             lambda name: self.events.post("info", "station", f"selected {name}")
@@ -95,10 +115,15 @@ class MainWindow(QMainWindow):
         clock.tick.connect(self.map_view.show_time)
         clock.tick.connect(self.sky_plot.show_time)
         clock.tick.connect(self.timeline.show_time)
+        clock.tick.connect(self.fleet.show_time)
+        clock.tick.connect(self.console.show_time)
+        clock.tick.connect(self.operations.follow)
 
         self.map_view.set_scene(scene)
         self.sky_plot.set_scene(scene, settings)
         self.timeline.set_scene(scene, settings)
+        self.fleet.set_scene(scene)
+        self.console.set_scene(scene)
         self._restore_layout()
         self.apply_theme(self.theme.name)
 
@@ -175,7 +200,14 @@ class MainWindow(QMainWindow):
         for name in ("pause", "slower", "faster", "back", "forward", "real_time"):
             time_menu.addAction(self.actions_by_name[name])
         view_menu = menu.addMenu("&View")
-        for dock in (self.map_dock, self.sky_dock, self.timeline_dock, self.log_dock):
+        for dock in (
+            self.map_dock,
+            self.sky_dock,
+            self.timeline_dock,
+            self.fleet_dock,
+            self.console_dock,
+            self.log_dock,
+        ):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.toolbar.toggleViewAction())
         view_menu.addSeparator()
@@ -220,6 +252,8 @@ class MainWindow(QMainWindow):
         self.map_view.apply_theme(self.theme)
         self.sky_plot.apply_theme(self.theme)
         self.timeline.apply_theme(self.theme)
+        self.fleet.apply_theme(self.theme)
+        self.console.apply_theme(self.theme)
         self.event_log.apply_theme(self.theme)
 
     def _show_shortcuts(self) -> None:
@@ -266,6 +300,7 @@ class MainWindow(QMainWindow):
         self.map_view.shutdown()
         self.sky_plot.shutdown()
         self.timeline.shutdown()
+        self.operations.shutdown()
         super().closeEvent(event)
 
 

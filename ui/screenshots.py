@@ -80,6 +80,8 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
             and sky.shown is not None
             and sky.rotator_position is not None
             and window.timeline.timeline is not None
+            and len(window.fleet.lines) > 0
+            and window.fleet.plot_title.text().endswith(" h")
         )
 
     while not ready():
@@ -91,6 +93,8 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
         "map": window.map_dock,
         "sky": window.sky_dock,
         "timeline": window.timeline_dock,
+        "fleet": window.fleet_dock,
+        "console": window.console_dock,
         "event-log": window.log_dock,
     }
     paths = []
@@ -109,7 +113,8 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
             if not window.grab(area).save(str(path)):
                 raise OSError(f"cannot write {path}")
             paths.append(path)
-        window.timeline_dock.raise_()  # the default tab again
+        window.map_dock.raise_()  # the default tabs again
+        window.timeline_dock.raise_()
     window.close()
     return paths
 

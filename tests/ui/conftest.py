@@ -1,7 +1,7 @@
 """Qt fixtures: a main window on the demo scene, driven by a paused simulated clock."""
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ def sim_clock():
 def window(qtbot, isolated_dirs, sim_clock):
     from ui.desktop import build_main_window
 
-    main = build_main_window(sim_clock, AppSettings.demo())
+    main = build_main_window(sim_clock, AppSettings.demo(), demo_history=timedelta(0))
     qtbot.addWidget(main)
     main.show()
     with qtbot.waitSignal(main.map_view.frame_applied, timeout=10_000):
