@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QStringListModel, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -92,8 +92,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.timeline_dock, self.log_dock)
         self.map_dock.raise_()
         self.timeline_dock.raise_()
-        self.resizeDocks([self.map_dock, self.timeline_dock], [460, 220], Qt.Orientation.Vertical)
-        self.resizeDocks([self.map_dock, self.sky_dock], [900, 380], Qt.Orientation.Horizontal)
 
         self.status = StatusBar(clock, self.selection)
         self.setStatusBar(self.status)
@@ -271,6 +269,7 @@ class MainWindow(QMainWindow):
             self.resize(*DEFAULT_SIZE)
         if layout.window_state:
             self.restoreState(QByteArray.fromBase64(layout.window_state.encode("ascii")))
+        self._default_proportions = not layout.window_state
         self.map_view.restore_view_state(layout.extra.get("map.range", ""))
         names = [s.name for s in self.scene.stations]
         station = layout.selected_station if layout.selected_station in names else (names[0] if names else "")
@@ -278,6 +277,13 @@ class MainWindow(QMainWindow):
         self.selection.select_station(station)
         if layout.selected_norad_id is not None and self.scene.index_of(layout.selected_norad_id) is not None:
             self.selection.select_node(layout.selected_norad_id)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._default_proportions:  # docks take sizes only once the window is laid out
+            self._default_proportions = False
+            self.resizeDocks([self.map_dock, self.timeline_dock], [440, 270], Qt.Orientation.Vertical)
+            self.resizeDocks([self.map_dock, self.sky_dock], [900, 380], Qt.Orientation.Horizontal)
 
     def layout_state(self) -> LayoutState:
         return replace(
