@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from PySide6.QtCore import QByteArray, QStringListModel, Qt
+from PySide6.QtCore import QByteArray, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -70,28 +70,21 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(self.selection, self.theme)
         self.fleet = FleetView(self.selection, self.operations, self.theme)
         self.console = ConsoleView(self.selection, self.operations, self.theme)
-        self.map_dock = self._dock("Map", "dock_map", self.map_view, Qt.DockWidgetArea.TopDockWidgetArea)
-        self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, Qt.DockWidgetArea.TopDockWidgetArea)
+        # At 1366x768: the big views share the top left as tabs, the sky and the event log the
+        # right, the timeline the bottom. One tab group only: Qt 6.11 leaves a stale copy of a
+        # second group's tab bar painted over the window.
+        top, bottom = Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.map_dock = self._dock("Map", "dock_map", self.map_view, top)
+        self.sky_dock = self._dock("Sky", "dock_sky", self.sky_plot, top)
         self.splitDockWidget(self.map_dock, self.sky_dock, Qt.Orientation.Horizontal)
-        self.log_dock = self._dock(
-            "Event log", "dock_event_log", self.event_log, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.timeline_dock = self._dock(
-            "Pass timeline", "dock_timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.fleet_dock = self._dock(
-            "Fleet health", "dock_fleet", self.fleet, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        # At 1366x768: the big views share the top left as tabs, the sky (and radio) the right,
-        # the timeline and the log the bottom.
-        self.console_dock = self._dock(
-            "Command console", "dock_console", self.console, Qt.DockWidgetArea.TopDockWidgetArea
-        )
+        self.log_dock = self._dock("Event log", "dock_event_log", self.event_log, top)
+        self.splitDockWidget(self.sky_dock, self.log_dock, Qt.Orientation.Vertical)
+        self.fleet_dock = self._dock("Fleet health", "dock_fleet", self.fleet, top)
         self.tabifyDockWidget(self.map_dock, self.fleet_dock)
+        self.console_dock = self._dock("Command console", "dock_console", self.console, top)
         self.tabifyDockWidget(self.map_dock, self.console_dock)
-        self.tabifyDockWidget(self.timeline_dock, self.log_dock)
+        self.timeline_dock = self._dock("Pass timeline", "dock_timeline", self.timeline, bottom)
         self.map_dock.raise_()
-        self.timeline_dock.raise_()
 
         self.status = StatusBar(clock, self.selection)
         self.setStatusBar(self.status)
@@ -282,8 +275,12 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self._default_proportions:  # docks take sizes only once the window is laid out
             self._default_proportions = False
-            self.resizeDocks([self.map_dock, self.timeline_dock], [440, 270], Qt.Orientation.Vertical)
-            self.resizeDocks([self.map_dock, self.sky_dock], [900, 380], Qt.Orientation.Horizontal)
+            QTimer.singleShot(0, self._apply_default_proportions)
+
+    def _apply_default_proportions(self) -> None:
+        self.resizeDocks([self.map_dock, self.timeline_dock], [440, 270], Qt.Orientation.Vertical)
+        self.resizeDocks([self.map_dock, self.sky_dock], [920, 360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.sky_dock, self.log_dock], [330, 110], Qt.Orientation.Vertical)
 
     def layout_state(self) -> LayoutState:
         return replace(

@@ -22,6 +22,7 @@ MOMENT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 SIZE = (1366, 768)
 SELECTED = 6  # the demo's seventh node
 FRAME_TIMEOUT_S = 30.0
+SETTLE_MS = 500
 THEMES = ("dark", "light")
 MIN_PASS_ELEVATION_DEG = 30.0  # a pass worth a picture
 PASS_OFFSET = timedelta(minutes=1)  # shown a minute before culmination
@@ -101,7 +102,9 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
     for theme in themes:
         window.apply_theme(theme)
         window.clock.emit_tick()  # the map redraws its catalog in the theme's colour
-        for _ in range(5):
+        settle = QElapsedTimer()
+        settle.start()
+        while settle.elapsed() < SETTLE_MS:  # dock tab bars are placed by deferred layout passes
             app.processEvents()
         for name, widget in shots.items():
             if widget is not window:
@@ -113,8 +116,7 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
             if not window.grab(area).save(str(path)):
                 raise OSError(f"cannot write {path}")
             paths.append(path)
-        window.map_dock.raise_()  # the default tabs again
-        window.timeline_dock.raise_()
+        window.map_dock.raise_()  # the default tab again
     window.close()
     return paths
 
