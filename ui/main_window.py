@@ -29,6 +29,7 @@ from ui.event_log import EventLog, EventLogPanel
 from ui.fleet_view import FleetView
 from ui.map_view import MapView
 from ui.operations import Operations
+from ui.radio_panel import RadioPanel
 from ui.selection import Selection
 from ui.sky_plot import SkyPlotView
 from ui.status_bar import StatusBar
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineView(self.selection, self.theme)
         self.fleet = FleetView(self.selection, self.operations, self.theme)
         self.console = ConsoleView(self.selection, self.operations, self.theme)
+        self.radio = RadioPanel(self.selection, self.theme)
         # At 1366x768: the big views share the top left as tabs, the sky and the event log the
         # right, the timeline the bottom. One tab group only: Qt 6.11 leaves a stale copy of a
         # second group's tab bar painted over the window.
@@ -83,6 +85,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.map_dock, self.fleet_dock)
         self.console_dock = self._dock("Command console", "dock_console", self.console, top)
         self.tabifyDockWidget(self.map_dock, self.console_dock)
+        self.radio_dock = self._dock("Radio", "dock_radio", self.radio, top)
+        self.tabifyDockWidget(self.map_dock, self.radio_dock)
         self.timeline_dock = self._dock("Pass timeline", "dock_timeline", self.timeline, bottom)
         self.map_dock.raise_()
 
@@ -97,6 +101,8 @@ class MainWindow(QMainWindow):
         self.timeline.message.connect(lambda level, text: self.events.post(level, "plan", text))
         self.fleet.message.connect(lambda level, text: self.events.post(level, "alarms", text))
         self.console.message.connect(lambda level, text: self.events.post(level, "console", text))
+        self.radio.message.connect(lambda level, text: self.events.post(level, "radio", text))
+        self.sky_plot.rotator_read.connect(self.radio.show_rotator)
         self.operations.message.connect(lambda level, text: self.events.post(level, "operations", text))
         self.selection.node_changed.connect(self._node_selected)
         self.selection.station_changed.connect(
@@ -108,6 +114,7 @@ class MainWindow(QMainWindow):
         clock.tick.connect(self.timeline.show_time)
         clock.tick.connect(self.fleet.show_time)
         clock.tick.connect(self.console.show_time)
+        clock.tick.connect(self.radio.show_time)
         clock.tick.connect(self.operations.follow)
 
         self.map_view.set_scene(scene)
@@ -115,6 +122,7 @@ class MainWindow(QMainWindow):
         self.timeline.set_scene(scene, settings)
         self.fleet.set_scene(scene)
         self.console.set_scene(scene)
+        self.radio.set_scene(scene, settings)
         self._restore_layout()
         self.apply_theme(self.theme.name)
 
@@ -197,6 +205,7 @@ class MainWindow(QMainWindow):
             self.timeline_dock,
             self.fleet_dock,
             self.console_dock,
+            self.radio_dock,
             self.log_dock,
         ):
             view_menu.addAction(dock.toggleViewAction())
@@ -245,6 +254,7 @@ class MainWindow(QMainWindow):
         self.timeline.apply_theme(self.theme)
         self.fleet.apply_theme(self.theme)
         self.console.apply_theme(self.theme)
+        self.radio.apply_theme(self.theme)
         self.event_log.apply_theme(self.theme)
 
     def _show_shortcuts(self) -> None:
@@ -304,6 +314,7 @@ class MainWindow(QMainWindow):
         self.sky_plot.shutdown()
         self.timeline.shutdown()
         self.operations.shutdown()
+        self.radio.shutdown()
         super().closeEvent(event)
 
 

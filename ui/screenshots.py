@@ -23,6 +23,7 @@ SIZE = (1366, 768)
 SELECTED = 6  # the demo's seventh node
 FRAME_TIMEOUT_S = 30.0
 SETTLE_MS = 500
+RESEND_MS = 5000
 THEMES = ("dark", "light")
 MIN_PASS_ELEVATION_DEG = 30.0  # a pass worth a picture
 PASS_OFFSET = timedelta(minutes=1)  # shown a minute before culmination
@@ -96,8 +97,20 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
         "timeline": window.timeline_dock,
         "fleet": window.fleet_dock,
         "console": window.console_dock,
+        "radio": window.radio_dock,
         "event-log": window.log_dock,
     }
+    # The radio panel on the demo's loopback radio, with one frame sent through it and decoded.
+    window.radio.start()
+    sent_at: int | None = None
+    while window.radio.frames_shown == 0:
+        app.processEvents()
+        receiving = window.radio.state_label.text().startswith("Receiving")
+        if receiving and (sent_at is None or timer.elapsed() - sent_at > RESEND_MS):
+            window.radio.send_test_frame()
+            sent_at = timer.elapsed()
+        if timer.elapsed() > FRAME_TIMEOUT_S * 1000:
+            raise TimeoutError("the radio panel decoded nothing")
     paths = []
     for theme in themes:
         window.apply_theme(theme)

@@ -17,6 +17,7 @@ from tests.ui.conftest import T0
 READY_MS = 60_000
 ML_DSA_65_SIGNATURE_BYTES = 3309  # FIPS 204
 LIFECYCLE_MS = 180_000
+PASS_AND_REPORT = timedelta(minutes=12)  # a demo pass lasts up to ~10 min; the verdict comes in it
 
 
 @pytest.fixture
@@ -50,7 +51,10 @@ def approve(qtbot, console, member, passphrase):
 
 def test_approve_queue_and_watch_a_command_accepted(qtbot, demo):
     console = demo.console
-    node = demo.scene.elements[3]
+    # The node with the soonest pass: the least simulated time (every frame goes through the modem).
+    rows = run_on_operations(qtbot, demo, lambda sim: sim.telemetry.fleet.rows())
+    soonest = min((r for r in rows if r.next_pass is not None), key=lambda r: r.next_pass)
+    node = next(e for e in demo.scene.elements if e.name == soonest.node)
     demo.selection.select_node(node.norad_id)
     assert console.target_box.currentText() == node.name  # the console follows the selection
     console.action_box.setCurrentIndex(console.action_box.findData("set_mode"))
@@ -88,7 +92,7 @@ def test_approve_queue_and_watch_a_command_accepted(qtbot, demo):
     assert next_pass is not None
     seen = []
     console.transition.connect(lambda step: seen.append(step.state))
-    demo.clock.jump_to(next_pass + timedelta(minutes=15))
+    demo.clock.jump_to(next_pass + PASS_AND_REPORT)
     qtbot.waitUntil(lambda: CommandState.ACCEPTED in seen, timeout=LIFECYCLE_MS)
     assert (
         seen[: seen.index(CommandState.ACCEPTED) + 1][:3]
