@@ -38,6 +38,10 @@ from ui.timeline_view import TimelineView
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366x768 screen with its task bar
 JUMP_SECONDS = 600.0
+PANEL_SHORTCUTS = (
+    ("map", "map"), ("fleet", "fleet health"), ("console", "command console"), ("radio", "radio panel"),
+    ("sky", "sky plot"), ("timeline", "pass timeline"), ("log", "event log"),
+)  # fmt: skip
 
 
 class MainWindow(QMainWindow):
@@ -160,6 +164,8 @@ class MainWindow(QMainWindow):
         self._action("theme", "Toggle dark/light theme", self._toggle_theme, "Ctrl+T")
         self._action("plan", "Plan contacts now", self.timeline.plan_now, "Ctrl+P")
         self._action("shortcuts", "Keyboard shortcuts", self._show_shortcuts, "F1")
+        for number, (name, text) in enumerate(PANEL_SHORTCUTS, start=1):
+            self._action(f"show_{name}", f"Show {text}", lambda n=name: self.show_panel(n), f"Alt+{number}")
         self._action("quit", "Quit", self.close, "Ctrl+Q")
 
     def _build_toolbar(self) -> None:
@@ -213,10 +219,20 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for name in ("find", "deselect", "next_station", "reset_view", "theme", "plan"):
             view_menu.addAction(self.actions_by_name[name])
+        view_menu.addSeparator()
+        for name, _text in PANEL_SHORTCUTS:
+            view_menu.addAction(self.actions_by_name[f"show_{name}"])
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.actions_by_name["shortcuts"])
 
     # Behaviour ----------------------------------------------------------------------------
+    def show_panel(self, name: str) -> None:
+        """Bring a panel to the front (its tab, or its dock if it was closed)."""
+        dock: QDockWidget = getattr(self, f"{name}_dock")
+        dock.show()
+        dock.raise_()
+        dock.widget().setFocus()
+
     def _node_selected(self, norad_id: int | None) -> None:
         if norad_id is None:
             self.events.post("info", "selection", "cleared")

@@ -117,3 +117,19 @@ def test_layout_is_saved_on_close_and_restored(qtbot, isolated_dirs, sim_clock):
 
 def test_clock_time_is_utc(window):
     assert window.clock.now().tzinfo == UTC
+
+
+def test_panels_come_to_the_front_with_alt_and_a_number(qtbot, window):
+    from ui.main_window import PANEL_SHORTCUTS
+
+    assert window.fleet_dock.visibleRegion().isEmpty()  # behind the map's tab
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: not window.fleet_dock.visibleRegion().isEmpty())
+    assert window.map_dock.visibleRegion().isEmpty()
+    window.console_dock.close()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(
+        lambda: window.console_dock.isVisible() and not window.console_dock.visibleRegion().isEmpty()
+    )
+    assert [name for name, _ in PANEL_SHORTCUTS][:4] == ["map", "fleet", "console", "radio"]
+    assert "Alt+4\tShow radio panel" in shortcuts_text(window.actions_by_name.values())
