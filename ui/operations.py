@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,9 @@ from ui.background import Background
 # The demo starts its simulation this long before the clock, so the fleet has a history to show.
 DEMO_HISTORY = timedelta(hours=1)
 DEMO_SEED = 0
+# The simulation runs forward in slices this long, so closing the app never waits for a whole
+# catch-up (the demo's hour of history, a jump of the clock) to finish.
+ADVANCE_SLICE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Operations(QObject):
         self._ready = False
         self._behind: datetime | None = None
         self._warned_backwards = False
+        self._stopping = threading.Event()
         self.council: CouncilKeys | None = None  # set before simulation_ready
 
     @property
@@ -90,7 +95,7 @@ class Operations(QObject):
             simulation.subscribe(self._observe)
             self.council = write_demo_keys(simulation.council, workdir / "council-keys")
             self._simulation = simulation
-            simulation.advance_to(now)
+            self._advance(simulation, now)
             return simulation
 
         self.request(build, self._started, key="start")
@@ -113,11 +118,16 @@ class Operations(QObject):
         def advance(simulation: Simulation) -> datetime:
             if moment < simulation.now:
                 return simulation.now
-            simulation.advance_to(moment)
-            return moment
+            return self._advance(simulation, moment)
 
         self.request(advance, self._advanced, key="advance", needs_simulation=True)
         self._behind = moment
+
+    def _advance(self, simulation: Simulation, moment: datetime) -> datetime:  # worker thread
+        """Run up to `moment` slice by slice; stop early (where it got to) when shutting down."""
+        while simulation.now < moment and not self._stopping.is_set():
+            simulation.advance_to(min(moment, simulation.now + ADVANCE_SLICE))
+        return simulation.now
 
     def _advanced(self, reached: datetime) -> None:
         behind = self._behind is not None and reached < self._behind - timedelta(seconds=1)
@@ -165,7 +175,8 @@ class Operations(QObject):
 
     # Stopping -----------------------------------------------------------------------------
     def shutdown(self) -> None:
-        self.background.stop()  # waits for the job in progress
+        self._stopping.set()  # the job in progress ends at its next slice
+        self.background.stop()  # waits for it
         simulation, self._simulation = self._simulation, None
         self._ready = False
         if simulation is not None:
