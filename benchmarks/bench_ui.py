@@ -221,7 +221,7 @@ def bench_startup(catalog: Path | None) -> None:
                 continue
             _, objects, stamp = drawn[0].split()
             elapsed = float(stamp) - started
-            print(f"  {label:<40} {elapsed:6.2f} s   ({objects} objects; process exited after {exited:.2f} s)")
+            print(f"  {label:<40} {elapsed:6.2f} s   ({objects} objects; exited after {exited:.2f} s)")
 
 
 def main() -> int:
