@@ -1,4 +1,4 @@
-"""The desktop app's settings, Qt-free: stations, radios, rotators, element sources, key locations.
+"""The desktop app's settings, Qt-free: stations, radios, rotators, satellites, element sources, keys.
 
 Two TOML files in `groundstation.settings.config_dir()`:
 - `settings.toml`, written by the operator (or by the app when they save from a settings view);
@@ -25,6 +25,11 @@ import tomli_w
 from groundstation.demo import DEMO_STATIONS
 from groundstation.errors import InputError
 from groundstation.settings import config_dir
+from groundstation.station.devices import rotator_limits_over
+from groundstation.station.doppler import FrequencyPlan, LinearTransponder
+from radios.errors import DeviceConfigError
+from radios.rig import HAMLIB_MODES
+from radios.rotator import RotatorLimits
 
 SETTINGS_FILE = "settings.toml"
 LAYOUT_FILE = "layout.toml"
@@ -33,6 +38,7 @@ SETTINGS_VERSION = 1
 RADIO_DRIVERS = ("loopback", "soapy", "hamlib")
 ROTATOR_DRIVERS = ("simulated", "rotctld", "gs232", "easycomm")
 THEMES = ("dark", "light")
+TRANSPONDERS = ("", "inverting", "non-inverting")
 DEMO_MIN_ELEVATION_DEG = 0.0  # as `groundstation demo` finds passes
 DEMO_MASK = ((0.0, 2.0), (70.0, 7.0), (130.0, 3.0), (200.0, 9.0), (290.0, 4.0))
 
@@ -92,9 +98,59 @@ class RotatorSettings:
     driver: str  # one of ROTATOR_DRIVERS
     address: str = ""  # "host:port" for rotctld, a serial device for gs232/easycomm
 
+    # Limits (None: asked from rotctld, or assumed for a serial controller); see `limits_over`.
+    azimuth_min_deg: float | None = None
+    azimuth_max_deg: float | None = None
+    elevation_min_deg: float | None = None
+    elevation_max_deg: float | None = None
+    azimuth_slew_deg_s: float | None = None
+    elevation_slew_deg_s: float | None = None
+    park_azimuth_deg: float | None = None
+    park_elevation_deg: float | None = None
+    tolerance_deg: float | None = None  # pointing error beyond which a pass is flagged
+
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
         _require(self.driver in ROTATOR_DRIVERS, "driver", f"must be one of {', '.join(ROTATOR_DRIVERS)}")
+        for low, high in (
+            ("azimuth_min_deg", "azimuth_max_deg"),
+            ("elevation_min_deg", "elevation_max_deg"),
+            ("park_azimuth_deg", "park_elevation_deg"),
+        ):
+            present, missing = (low, high) if getattr(self, high) is None else (high, low)
+            _require(
+                (getattr(self, low) is None) == (getattr(self, high) is None),
+                present,
+                f"goes with {missing}: give both or neither",
+            )
+        for key in ("azimuth_slew_deg_s", "elevation_slew_deg_s", "tolerance_deg"):
+            value = getattr(self, key)
+            _require(value is None or value > 0, key, "must be > 0")
+        if self.azimuth_min_deg is not None and self.azimuth_max_deg is not None:
+            span_deg = self.azimuth_max_deg - self.azimuth_min_deg
+            _require(360.0 <= span_deg <= 720.0, "azimuth_max_deg", "azimuth range must span 360..720°")
+        if self.elevation_min_deg is not None and self.elevation_max_deg is not None:
+            _require(
+                0.0 <= self.elevation_min_deg < self.elevation_max_deg <= 180.0,
+                "elevation_max_deg",
+                "need 0 <= elevation_min_deg < elevation_max_deg <= 180",
+            )
+        try:
+            self.limits_over(RotatorLimits())
+        except DeviceConfigError as exc:
+            raise _FieldError("park_azimuth_deg", str(exc).removeprefix("rotator limits: ")) from None
+
+    def limits_over(self, base: RotatorLimits) -> RotatorLimits:
+        """`base` (what the device reports or is assumed to do) with the configured fields on top; a
+        park position not configured is moved inside changed ranges."""
+        return rotator_limits_over(
+            base,
+            azimuth_range_deg=_pair(self.azimuth_min_deg, self.azimuth_max_deg),
+            elevation_range_deg=_pair(self.elevation_min_deg, self.elevation_max_deg),
+            azimuth_slew_deg_s=self.azimuth_slew_deg_s,
+            elevation_slew_deg_s=self.elevation_slew_deg_s,
+            park=_pair(self.park_azimuth_deg, self.park_elevation_deg),
+        )
 
     @property
     def uri(self) -> str:
@@ -104,6 +160,91 @@ class RotatorSettings:
         if self.driver == "rotctld":
             return f"rotctld://{self.address}"
         return f"{self.driver}:{self.address}"
+
+
+@dataclass(frozen=True)
+class SatelliteSettings:
+    """One satellite's radio: frequencies at the satellite, calibration, mode, linear transponder.
+
+    `downlink_offset_hz` / `uplink_offset_hz`: how far its transmitter / receiver is off nominal (as
+    measured). With a `transponder` ("inverting" or "non-inverting") the four passband edges are
+    needed; `downlink_hz` is then the position in the passband (default its middle) and the uplink
+    follows it.
+    """
+
+    norad_id: int
+    name: str = ""
+    downlink_hz: float | None = None
+    uplink_hz: float | None = None
+    downlink_offset_hz: float = 0.0
+    uplink_offset_hz: float = 0.0
+    mode: str = ""  # Hamlib mode of the receiver (FM, USB, ...), "" to leave the rig's
+    transponder: str = ""  # "", "inverting" or "non-inverting"
+    transponder_downlink_low_hz: float | None = None
+    transponder_downlink_high_hz: float | None = None
+    transponder_uplink_low_hz: float | None = None
+    transponder_uplink_high_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.norad_id <= 999_999_999, "norad_id", "must be a catalog number >= 1")
+        for key in ("downlink_hz", "uplink_hz", *_PASSBAND_FIELDS):
+            value = getattr(self, key)
+            _require(value is None or value > 0, key, "must be a frequency in Hz (> 0)")
+        _require(self.mode == "" or self.mode in HAMLIB_MODES, "mode", "must be a Hamlib mode (FM, USB, ...)")
+        _require(
+            self.transponder in TRANSPONDERS,
+            "transponder",
+            f"must be one of {', '.join(map(repr, TRANSPONDERS))}",
+        )
+        given = [key for key in _PASSBAND_FIELDS if getattr(self, key) is not None]
+        if self.transponder:
+            missing = [key for key in _PASSBAND_FIELDS if key not in given]
+            _require(not missing, "transponder", f"needs {', '.join(missing)}")
+        else:
+            _require(
+                not given, given[0] if given else "", 'needs transponder = "inverting" or "non-inverting"'
+            )
+        try:
+            self.frequency_plan()
+        except ValueError as exc:
+            key = "uplink_hz" if "uplink" in str(exc) and self.uplink_hz is not None else "downlink_hz"
+            raise _FieldError(key, str(exc)) from None
+
+    def frequency_plan(self) -> FrequencyPlan | None:
+        """The Doppler controller's plan (None without frequencies). ValueError if inconsistent."""
+        transponder = self.linear_transponder()
+        offsets: dict[str, Any] = {
+            "downlink_offset_hz": self.downlink_offset_hz,
+            "uplink_offset_hz": self.uplink_offset_hz,
+        }
+        if transponder is not None:
+            downlink_hz = self.downlink_hz
+            if downlink_hz is None:
+                downlink_hz = (transponder.downlink_low_hz + transponder.downlink_high_hz) / 2
+            if self.uplink_hz is not None:
+                return FrequencyPlan(downlink_hz, self.uplink_hz, transponder, **offsets)
+            return FrequencyPlan.on_transponder(transponder, downlink_hz, **offsets)
+        if self.downlink_hz is None and self.uplink_hz is None:
+            return None
+        return FrequencyPlan(self.downlink_hz, self.uplink_hz, **offsets)
+
+    def linear_transponder(self) -> LinearTransponder | None:
+        if not self.transponder:
+            return None
+        edges = [getattr(self, key) for key in _PASSBAND_FIELDS]
+        assert all(edge is not None for edge in edges)
+        down_low, down_high, up_low, up_high = edges
+        return LinearTransponder(
+            up_low, up_high, down_low, down_high, inverting=self.transponder == "inverting"
+        )
+
+
+_PASSBAND_FIELDS = (
+    "transponder_downlink_low_hz",
+    "transponder_downlink_high_hz",
+    "transponder_uplink_low_hz",
+    "transponder_uplink_high_hz",
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +269,7 @@ class AppSettings:
     radios: tuple[RadioSettings, ...] = ()
     rotators: tuple[RotatorSettings, ...] = ()
     keys: tuple[KeySettings, ...] = ()
+    satellites: tuple[SatelliteSettings, ...] = ()
 
     @classmethod
     def demo(cls) -> AppSettings:
@@ -151,6 +293,15 @@ class AppSettings:
             if station.name == name:
                 return station
         raise KeyError(name)
+
+    def satellite(self, norad_id: int) -> SatelliteSettings | None:
+        return next((s for s in self.satellites if s.norad_id == norad_id), None)
+
+    def rotator(self, name: str) -> RotatorSettings:
+        return next(r for r in self.rotators if r.name == name)
+
+    def radio(self, name: str) -> RadioSettings:
+        return next(r for r in self.radios if r.name == name)
 
 
 @dataclass(frozen=True)
@@ -177,6 +328,10 @@ def _require(ok: bool, key: str, message: str) -> None:
         raise _FieldError(key, message)
 
 
+def _pair(first: float | None, second: float | None) -> tuple[float, float] | None:
+    return None if first is None or second is None else (first, second)
+
+
 # Reading --------------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
@@ -185,6 +340,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "radios": RadioSettings,
     "rotators": RotatorSettings,
     "keys": KeySettings,
+    "satellites": SatelliteSettings,
 }
 
 
@@ -249,7 +405,7 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
             continue
         value = entry[name]
         expected = spec.type if isinstance(spec.type, str) else spec.type.__name__
-        if expected == "float":
+        if expected == "float" or expected == "float | None":
             ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
             value = float(value) if ok else value
         elif expected == "str":
@@ -281,6 +437,7 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
 
 _NOUN = {
     "float": "number",
+    "float | None": "number",
     "str": "string",
     "int": "whole number",
     "tuple[tuple[float, float], ...]": "list of [number, number] pairs",
@@ -288,11 +445,13 @@ _NOUN = {
 
 
 def _unique_names(entries: Sequence[Any], section: str, locate: _Locator) -> None:
-    seen: set[str] = set()
+    key = "norad_id" if section == "satellites" else "name"
+    seen: set[object] = set()
     for i, entry in enumerate(entries):
-        if entry.name in seen:
-            raise InputError(f"{locate(section, i, 'name')}: {section}[{i}].name: duplicate {entry.name!r}")
-        seen.add(entry.name)
+        value = getattr(entry, key)
+        if value in seen:
+            raise InputError(f"{locate(section, i, key)}: {section}[{i}].{key}: duplicate {value!r}")
+        seen.add(value)
 
 
 def _check_references(settings: AppSettings, locate: _Locator) -> None:

@@ -34,6 +34,21 @@ def _hms(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
+def pass_line(found: Pass) -> str:
+    """`pass: AOS ..., TCA ..., LOS ...` (a pass cut by the search window says so)."""
+    aos = (
+        f"in progress (since before {found.aos:%H:%M:%S})"
+        if found.starts_before_window
+        else f"AOS {_hms(found.aos)} azimuth {found.aos_azimuth_deg:.0f}°"
+    )
+    los = (
+        f"LOS after {found.los:%H:%M:%S}"
+        if found.ends_after_window
+        else f"LOS {found.los:%H:%M:%S} azimuth {found.los_azimuth_deg:.0f}°"
+    )
+    return f"pass: {aos}, TCA {found.tca:%H:%M:%S} elevation {found.max_elevation_deg:.1f}°, {los}"
+
+
 class TrackingSession:
     """Tracks `elements` over `location` until `until` (or for ever), printing through `out`."""
 
@@ -109,17 +124,7 @@ class TrackingSession:
         end = min(found.los, start + MAX_PLAN_SPAN)
         if until is not None:
             end = min(end, until)
-        aos = (
-            f"in progress (since before {found.aos:%H:%M:%S})"
-            if found.starts_before_window
-            else f"AOS {_hms(found.aos)} azimuth {found.aos_azimuth_deg:.0f}°"
-        )
-        los = (
-            f"LOS after {found.los:%H:%M:%S}"
-            if found.ends_after_window
-            else f"LOS {found.los:%H:%M:%S} azimuth {found.los_azimuth_deg:.0f}°"
-        )
-        self.out(f"pass: {aos}, TCA {found.tca:%H:%M:%S} elevation {found.max_elevation_deg:.1f}°, {los}")
+        self.out(pass_line(found))
         track = sky_track(self.elements, self.location, start, end)
         plan = plan_pointing(
             track,

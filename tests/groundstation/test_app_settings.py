@@ -14,6 +14,8 @@ from groundstation.app_settings import (
     settings_to_toml,
 )
 from groundstation.errors import InputError
+from groundstation.station.doppler import FrequencyPlan
+from radios.rotator import Pointing, RotatorLimits
 
 GOOD = """\
 version = 1
@@ -201,3 +203,108 @@ def test_layout_round_trips_and_a_corrupt_layout_gives_defaults(isolated_dirs):
     assert load_layout() == LayoutState()
     path.write_text('theme = "purple"\nselected_norad_id = true\n')
     assert load_layout() == LayoutState()
+
+
+RADIO_AND_LIMITS = (
+    GOOD
+    + """\
+azimuth_min_deg = -180
+azimuth_max_deg = 540
+elevation_min_deg = 0
+elevation_max_deg = 180
+azimuth_slew_deg_s = 3.5
+park_azimuth_deg = 180
+park_elevation_deg = 0
+tolerance_deg = 4
+
+[[satellites]]
+norad_id = 44909
+name = "RS-44"
+downlink_hz = 435640000
+downlink_offset_hz = -1200
+uplink_offset_hz = 350
+mode = "USB"
+transponder = "inverting"
+transponder_downlink_low_hz = 435610000
+transponder_downlink_high_hz = 435670000
+transponder_uplink_low_hz = 145935000
+transponder_uplink_high_hz = 145995000
+
+[[satellites]]
+norad_id = 25544
+uplink_hz = 145990000
+"""
+)
+
+
+def test_satellite_radio_and_rotator_limits_round_trip():
+    settings = parse_settings(RADIO_AND_LIMITS)
+    assert parse_settings(settings_to_toml(settings)) == settings
+    limits = settings.rotators[0].limits_over(RotatorLimits())
+    assert (limits.azimuth_min_deg, limits.azimuth_max_deg, limits.elevation_max_deg) == (
+        -180.0,
+        540.0,
+        180.0,
+    )
+    assert (limits.azimuth_slew_deg_s, limits.elevation_slew_deg_s) == (3.5, 6.0)
+    assert limits.park == Pointing(180.0, 0.0)
+    rs44 = settings.satellite(44909)
+    assert rs44 is not None
+    plan = rs44.frequency_plan()
+    assert plan is not None
+    assert plan.transponder is not None
+    assert plan.transponder.inverting
+    # Inverting: 30 kHz above the bottom of the downlink passband is 30 kHz below the top of the uplink's.
+    assert plan.uplink_hz == 145_965_000.0
+    assert (plan.downlink_offset_hz, plan.uplink_offset_hz) == (-1200.0, 350.0)
+    iss = settings.satellite(25544)
+    assert iss is not None
+    assert iss.frequency_plan() == FrequencyPlan(uplink_hz=145_990_000.0)
+    assert settings.satellite(1) is None
+
+
+def test_unconfigured_rotator_limits_keep_what_the_device_reports():
+    settings = parse_settings(GOOD)
+    reported = RotatorLimits(-180.0, 450.0, 0.0, 90.0)
+    assert settings.rotators[0].limits_over(reported) == reported
+
+
+RADIO_BAD_EDITS = [
+    ("tolerance_deg = 4", "tolerance_deg = 0", "s.toml:21: rotators[0].tolerance_deg: must be > 0"),
+    (
+        "azimuth_max_deg = 540",
+        "azimuth_max_deg = 100",
+        "s.toml:15: rotators[0].azimuth_max_deg: azimuth range must span 360..720°",
+    ),
+    ("park_elevation_deg = 0\n", "", "s.toml:19: rotators[0].park_azimuth_deg: goes with park_elevation_deg"),
+    (
+        "park_azimuth_deg = 180",
+        "park_azimuth_deg = 600",
+        "s.toml:19: rotators[0].park_azimuth_deg: park position",
+    ),
+    ('mode = "USB"', 'mode = "SSTV"', "s.toml:29: satellites[0].mode: must be a Hamlib mode"),
+    (
+        'transponder = "inverting"',
+        'transponder = "upside-down"',
+        "s.toml:30: satellites[0].transponder: must be one of",
+    ),
+    (
+        "transponder_uplink_high_hz = 145995000\n",
+        "",
+        "s.toml:30: satellites[0].transponder: needs transponder_uplink_high_hz",
+    ),
+    (
+        "downlink_hz = 435640000",
+        "downlink_hz = 437800000",
+        "s.toml:26: satellites[0].downlink_hz: downlink 437800000 Hz is outside the transponder's passband",
+    ),
+    ("norad_id = 25544", "norad_id = 44909", "s.toml:37: satellites[1].norad_id: duplicate 44909"),
+    ("uplink_hz = 145990000", "uplink_hz = -1", "s.toml:38: satellites[1].uplink_hz: must be a frequency"),
+    ("uplink_hz = 145990000", "uplink_hz = 'x'", "s.toml:38: satellites[1].uplink_hz: must be a number"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), RADIO_BAD_EDITS)
+def test_bad_radio_and_limit_settings_name_file_line_and_field(old, new, expected):
+    assert old in RADIO_AND_LIMITS
+    assert error_of(RADIO_AND_LIMITS.replace(old, new, 1)).startswith(expected)
