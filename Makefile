@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml requirements.lock scripts/link-soapysdr
 	touch $(STAMP)
 
 # The desktop app on the built-in demo (simulated nodes, loopback air link), whatever settings the
-# operator has: its own config folder, so the demo's layout is remembered apart.
+# operator has; headless where no window can open (see scripts/run-demo).
 run: $(STAMP)
-	GROUNDSTATION_CONFIG_DIR=$(CURDIR)/.demo-config $(BIN)/python -m ui.app
+	scripts/run-demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
