@@ -25,6 +25,7 @@ from groundstation.app_settings import THEMES, AppSettings, LayoutState
 from groundstation.scene import Scene
 from ui.clock_controller import ClockController
 from ui.console_view import ConsoleView
+from ui.engage import event_level
 from ui.event_log import EventLog, EventLogPanel
 from ui.fleet_view import FleetView
 from ui.map_view import MapView
@@ -107,6 +108,11 @@ class MainWindow(QMainWindow):
         self.console.message.connect(lambda level, text: self.events.post(level, "console", text))
         self.radio.message.connect(lambda level, text: self.events.post(level, "radio", text))
         self.sky_plot.rotator_read.connect(self.radio.show_rotator)
+        self.sky_plot.tracker_event.connect(
+            lambda event: self.events.post(event_level(event), "track", f"{event.kind}: {event.message}")
+        )
+        self.sky_plot.engaged_changed.connect(self.actions_by_name["engage"].setChecked)
+        clock.mode_changed.connect(self.sky_plot.clock_changed)
         self.operations.message.connect(lambda level, text: self.events.post(level, "operations", text))
         self.selection.node_changed.connect(self._node_selected)
         self.selection.station_changed.connect(
@@ -122,6 +128,7 @@ class MainWindow(QMainWindow):
         clock.tick.connect(self.operations.follow)
 
         self.map_view.set_scene(scene)
+        self.sky_plot.set_clock(clock, lambda: 0.0 if clock.paused else clock.speed)
         self.sky_plot.set_scene(scene, settings)
         self.timeline.set_scene(scene, settings)
         self.fleet.set_scene(scene)
@@ -163,6 +170,7 @@ class MainWindow(QMainWindow):
         self._action("reset_view", "Whole world", self.map_view.reset_view, "Home")
         self._action("theme", "Toggle dark/light theme", self._toggle_theme, "Ctrl+T")
         self._action("plan", "Plan contacts now", self.timeline.plan_now, "Ctrl+P")
+        self._action("engage", "Engage rotator and rig", self._toggle_engage, "Ctrl+E").setCheckable(True)
         self._action("shortcuts", "Keyboard shortcuts", self._show_shortcuts, "F1")
         for number, (name, text) in enumerate(PANEL_SHORTCUTS, start=1):
             self._action(f"show_{name}", f"Show {text}", lambda n=name: self.show_panel(n), f"Alt+{number}")
@@ -180,6 +188,7 @@ class MainWindow(QMainWindow):
         self.station_box.addItems([s.name for s in self.scene.stations])
         self.station_box.currentTextChanged.connect(self.selection.select_station)
         bar.addWidget(self.station_box)
+        bar.addAction(self.actions_by_name["engage"])
         bar.addSeparator()
         self.find_box = QLineEdit()
         self.find_box.setObjectName("find_box")
@@ -222,6 +231,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         for name, _text in PANEL_SHORTCUTS:
             view_menu.addAction(self.actions_by_name[f"show_{name}"])
+        station_menu = menu.addMenu("&Station")
+        station_menu.addAction(self.actions_by_name["next_station"])
+        station_menu.addAction(self.actions_by_name["engage"])
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.actions_by_name["shortcuts"])
 
@@ -256,6 +268,11 @@ class MainWindow(QMainWindow):
         count = self.station_box.count()
         if count:
             self.station_box.setCurrentIndex((self.station_box.currentIndex() + 1) % count)
+
+    def _toggle_engage(self) -> None:
+        self.sky_plot.toggle_engage()
+        # Checked while a session runs (it ends, parked, a little after disengaging).
+        self.actions_by_name["engage"].setChecked(self.sky_plot.engaged)
 
     def _toggle_theme(self) -> None:
         self.apply_theme("light" if self.theme.name == "dark" else "dark")

@@ -1,30 +1,46 @@
 """Polar sky plot for the selected station: the selected node's current and next pass, where it is
-now, where the station's rotator actually points, and the horizon mask.
+now, where the station's rotator actually points (and, when engaged, where it was sent), and the horizon mask.
 
 The pass search runs in a background thread (`groundstation.sky_plot.plan_sky`) and is redone only
 when the station, the node or the time it covers changes; each tick only looks the plan up. The
 rotator is polled off the GUI thread too (a rotctld or serial rotator may take its timeout to
 answer). Every drawn thing is a long-lived item updated with setData.
+
+"Engage" (as in Gpredict) has the station's rotator, and its rigctld rig if it has one, work the
+selected node's passes until disengaged (`ui.engage`): the engaged node stays the target when the
+selection moves on; changing station disengages, which parks the rotator.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QCloseEvent, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsPathItem, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from groundstation.app_settings import AppSettings, StationSettings
+from groundstation.clock import Clock, SystemClock
 from groundstation.scene import Scene
-from groundstation.sky_plot import SkyPlan, SkyTrack, SkyView, horizon_line, plan_sky, polar_xy
-from radios.errors import DeviceConfigError
-from radios.registry import open_rotator
-from radios.rotator import Pointing, Rotator, RotatorLimits
+from groundstation.sky_plot import (
+    SkyPlan,
+    SkyTrack,
+    SkyView,
+    horizon_line,
+    plan_sky,
+    polar_xy,
+    station_location,
+)
+from groundstation.station.doppler import FrequencyPlan
+from groundstation.station.engage import EngageTarget, StationRotator, open_station_rotator
+from groundstation.station.tracker import TrackerEvent
+from radios.rotator import Pointing, Rotator
 from ui.background import Background
+from ui.engage import EngageController
 from ui.selection import Selection
 from ui.theme import Theme
 
@@ -32,6 +48,9 @@ ROTATOR_POLL_MS = 250
 RING_ELEVATIONS_DEG = (0.0, 30.0, 60.0)
 NODE_SIZE_PX = 11
 ROTATOR_SIZE_PX = 18
+COMMANDED_SIZE_PX = 14
+# Tracker events the line under the plot shows (the event log gets them all).
+LABELLED_KINDS = frozenset({"lost", "back", "error", "warning", "aos", "los", "plan", "wait"})
 PLOT_RADIUS = 98.0  # the horizon is at 90; room for the compass letters
 
 
@@ -72,6 +91,8 @@ class SkyPlotView(QWidget):
     plan_ready = Signal(object)  # SkyPlan
     rotator_read = Signal(object)  # Pointing
     message = Signal(str, str)  # level, text: for the event log
+    tracker_event = Signal(object)  # TrackerEvent of the engaged session, for the event log
+    engaged_changed = Signal(bool)
 
     def __init__(self, selection: Selection, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,7 +107,11 @@ class SkyPlotView(QWidget):
         self._rotator_station = ""
         self._rotator_error = ""
         self._rotator_generation = 0  # readings of a rotator since replaced are dropped
+        self._rotator_opening = False
         self.rotator_position: Pointing | None = None
+        self._clock: Clock = SystemClock()
+        self._rate: Callable[[], float] = lambda: 1.0
+        self._engaged_text = ""
 
         self.info = QLabel("Select a node to see its passes")
         self.info.setObjectName("sky_info")
@@ -94,12 +119,23 @@ class SkyPlotView(QWidget):
         self.rotator_label = QLabel("")
         self.rotator_label.setObjectName("sky_rotator")
         self.canvas = pg.PlotWidget()
+        self.engage_button = QPushButton("Engage")
+        self.engage_button.setObjectName("sky_engage")
+        self.engage_button.setCheckable(True)
+        self.engage_button.setToolTip("Rotator and rig work the selected node's passes (Ctrl+E)")
+        self.engage_label = QLabel("")
+        self.engage_label.setObjectName("sky_engaged")
+        self.engage_label.setWordWrap(True)
+        controls = QHBoxLayout()
+        controls.addWidget(self.engage_button)
+        controls.addWidget(self.engage_label, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.info)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.rotator_label)
+        layout.addLayout(controls)
         self._build_items()
         self.apply_theme(theme)
 
@@ -109,7 +145,12 @@ class SkyPlotView(QWidget):
         self._poll = QTimer(self)
         self._poll.setInterval(ROTATOR_POLL_MS)
         self._poll.timeout.connect(self._poll_rotator)
+        self.engagement = EngageController(self)
+        self.engagement.event.connect(self._tracker_event)
+        self.engagement.engaged_changed.connect(self._engaged_changed)
+        self.engage_button.clicked.connect(lambda _checked=False: self.toggle_engage())
         selection.node_changed.connect(lambda _node: self._replan())
+        selection.node_changed.connect(lambda _node: self._update_engage_button())
         selection.station_changed.connect(self._station_changed)
 
     # Items --------------------------------------------------------------------------------
@@ -138,6 +179,8 @@ class SkyPlotView(QWidget):
         self.node.setZValue(4)
         self.rotator = pg.ScatterPlotItem(pxMode=True, size=ROTATOR_SIZE_PX, symbol="+")
         self.rotator.setZValue(5)
+        self.commanded = pg.ScatterPlotItem(pxMode=True, size=COMMANDED_SIZE_PX, symbol="o")
+        self.commanded.setZValue(5)
         for item in (
             self.grid,
             self.next_track,
@@ -145,6 +188,7 @@ class SkyPlotView(QWidget):
             self.aos_marker,
             self.node,
             self.rotator,
+            self.commanded,
         ):
             plot.addItem(item)
         plot.addItem(self.mask)
@@ -189,10 +233,22 @@ class SkyPlotView(QWidget):
         self.node.setPen(pg.mkPen(theme.colour("background"), width=1))
         self.rotator.setBrush(pg.mkBrush(theme.colour("rotator")))
         self.rotator.setPen(pg.mkPen(theme.colour("rotator"), width=2))
+        self.commanded.setBrush(pg.mkBrush(None))
+        self.commanded.setPen(pg.mkPen(theme.colour("rotator"), width=1.5, style=Qt.PenStyle.DashLine))
         for label in self.labels:
             label.setColor(theme.colour("foreground"))
 
     # Scene and selection ------------------------------------------------------------------
+    def set_clock(self, clock: Clock, rate: Callable[[], float]) -> None:
+        """The app's clock (before `set_scene`): a simulated rotator slews in its time, and an
+        engaged session runs on it; `rate` is its clock seconds per real second (0 when paused)."""
+        self._clock = clock
+        self._rate = rate
+
+    def clock_changed(self) -> None:
+        """The clock jumped or changed pace: an engaged session looks at it again now."""
+        self.engagement.wake()
+
     def set_scene(self, scene: Scene, settings: AppSettings) -> None:
         self._scene = scene
         self._settings = settings
@@ -203,6 +259,7 @@ class SkyPlotView(QWidget):
         return next((s for s in self._settings.stations if s.name == name), None)
 
     def _station_changed(self, _name: str) -> None:
+        self.disengage()  # the rotator belongs to the station
         station = self.station()
         if station is None:
             self.mask.setPath(QPainterPath())
@@ -262,9 +319,19 @@ class SkyPlotView(QWidget):
                 self._draw(result.at(self._moment), result)
         elif key == ("rotator", self._rotator_generation) and isinstance(result, Pointing):
             self._show_rotator(result)
+        elif isinstance(key, tuple) and key[0] == "open" and isinstance(result, StationRotator):
+            if key[1] == self._rotator_generation:
+                self._rotator_opened(str(key[2]), result)
+            else:  # the station changed while it was opened
+                self.background.submit(("close", key[1]), result.rotator.close)
 
     def _job_failed(self, key: object, text: str) -> None:
-        if key == ("rotator", self._rotator_generation):
+        if isinstance(key, tuple) and key[0] == "open" and key[1] == self._rotator_generation:
+            self._rotator_opening = False
+            self.rotator_label.setText(f"Rotator: {text}")
+            self.message.emit("error", f"rotator {key[2]}: {text}")
+            self._update_engage_button()
+        elif key == ("rotator", self._rotator_generation):
             if text != self._rotator_error:
                 self._rotator_error = text
                 self.message.emit("warning", f"rotator at {self._rotator_station}: {text}")
@@ -319,21 +386,32 @@ class SkyPlotView(QWidget):
     def _open_rotator(self, station: StationSettings | None) -> None:
         self._close_rotator()
         self.rotator.setData(x=[], y=[])
+        self.commanded.setData(x=[], y=[])
         if station is None or not station.rotator:
             self.rotator_label.setText("Rotator: none configured for this station")
+            self._update_engage_button()
             return
         config = next((r for r in self._settings.rotators if r.name == station.rotator), None)
         if config is None:
             return
-        try:
-            self._rotator = open_rotator(config.uri, RotatorLimits())
-        except DeviceConfigError as exc:
-            self.rotator_label.setText(f"Rotator: {exc}")
-            self.message.emit("error", f"rotator {config.name}: {exc}")
-            return
         self._rotator_station = station.name
         self._rotator_error = ""
-        self.rotator_label.setText(f"Rotator {config.name} ({self._rotator.name}): reading…")
+        self.rotator_label.setText(f"Rotator {config.name}: connecting…")
+        uri, clock = config.uri, self._clock
+        # rotctld is asked for its limits: off the GUI thread.
+        self._rotator_opening = True
+        self.background.submit(
+            ("open", self._rotator_generation, config.name), lambda: open_station_rotator(uri, clock)
+        )
+        self._update_engage_button()
+
+    def _rotator_opened(self, name: str, opened: StationRotator) -> None:
+        self._rotator_opening = False
+        self._rotator = opened.rotator
+        if opened.note:
+            self.message.emit("warning", f"rotator {name}: {opened.note}")
+        self.rotator_label.setText(f"Rotator {name} ({opened.rotator.name}): reading…")
+        self._update_engage_button()
         self._poll.start()
         self._poll_rotator()
 
@@ -347,28 +425,141 @@ class SkyPlotView(QWidget):
         if self._rotator_error:
             self.message.emit("info", f"rotator at {self._rotator_station}: answering again")
             self._rotator_error = ""
-        # The logical azimuth may run past 360 (cable wrap); the sky has one of each direction.
+        x, y = self._sky_xy(position)
+        self.rotator.setData(x=[x], y=[y])
+        commanded = self.engagement.commanded
+        sent = (
+            f"  → sent az {commanded.azimuth_deg:.1f}° el {commanded.elevation_deg:.1f}°"
+            if commanded is not None
+            else ""
+        )
+        self.rotator_label.setText(
+            f"Rotator ({self._rotator.name if self._rotator else '?'}): "
+            f"az {position.azimuth_deg:.1f}°  el {position.elevation_deg:.1f}°{sent}"
+        )
+        self.rotator_read.emit(position)
+
+    @staticmethod
+    def _sky_xy(position: Pointing) -> tuple[float, float]:
+        """Plot point of a rotator position: its logical azimuth may run past 360° (cable wrap)
+        and its elevation past 90° (flipped); the sky has one of each direction."""
         azimuth = position.azimuth_deg % 360.0
-        elevation = min(position.elevation_deg, 180.0 - position.elevation_deg)  # a flipped antenna
+        elevation = min(position.elevation_deg, 180.0 - position.elevation_deg)
         if position.elevation_deg > 90.0:
             azimuth = (azimuth + 180.0) % 360.0
         x, y = polar_xy(azimuth, elevation)
-        self.rotator.setData(x=[float(x)], y=[float(y)])
-        self.rotator_label.setText(
-            f"Rotator ({self._rotator.name if self._rotator else '?'}): "
-            f"az {position.azimuth_deg:.1f}°  el {position.elevation_deg:.1f}°"
-        )
-        self.rotator_read.emit(position)
+        return float(x), float(y)
 
     def _close_rotator(self) -> None:
         self._poll.stop()
         rotator, self._rotator = self._rotator, None
         if rotator is not None:
-            self.background.submit(("close", self._rotator_generation), rotator.close)
+            if self.engagement.engaged:  # closed once the session has parked it and returned
+                self.engagement.after_session(rotator.close)
+            else:
+                self.background.submit(("close", self._rotator_generation), rotator.close)
         self._rotator_generation += 1
+
+    # Engage -------------------------------------------------------------------------------
+    @property
+    def rotator_device(self) -> Rotator | None:
+        """The station's rotator, once opened (the poller and an engaged session share it)."""
+        return self._rotator
+
+    @property
+    def engaged(self) -> bool:
+        return self.engagement.engaged
+
+    def _engage_target(self) -> tuple[EngageTarget, str] | None:
+        """What engaging would work now: (target, rig URI), or None."""
+        station, scene, node = self.station(), self._scene, self._selection.node
+        index = scene.index_of(node) if scene is not None and node is not None else None
+        if station is None or scene is None or index is None:
+            return None
+        radio = next((r for r in self._settings.radios if r.name == station.radio), None)
+        rig_uri = f"rigctld://{radio.device}" if radio is not None and radio.driver == "hamlib" else ""
+        frequencies = None
+        if radio is not None and (radio.downlink_hz > 0 or radio.uplink_hz > 0):
+            frequencies = FrequencyPlan(radio.downlink_hz or None, radio.uplink_hz or None)
+        target = EngageTarget(
+            scene.elements[index], station_location(station), station.min_elevation_deg, frequencies
+        )
+        return target, rig_uri
+
+    def _update_engage_button(self) -> None:
+        if self.engagement.engaged:
+            self.engage_button.setEnabled(True)
+            return
+        station = self.station()
+        has_rig = station is not None and any(
+            r.name == station.radio and r.driver == "hamlib" for r in self._settings.radios
+        )
+        ready = (self._rotator is not None or has_rig) and not self._rotator_opening
+        self.engage_button.setEnabled(ready and self._selection.node is not None)
+        if station is not None and not (station.rotator or has_rig):
+            self.engage_label.setText("Nothing to engage: no rotator or rig at this station")
+        elif self._selection.node is None:
+            self.engage_label.setText("Select a node to engage")
+        else:
+            self.engage_label.setText("Disengaged")
+
+    def toggle_engage(self) -> None:
+        if self.engagement.engaged:
+            self.disengage()
+        else:
+            self.engage()
+
+    def engage(self) -> bool:
+        """Have the station's rotator and rig work the selected node's passes."""
+        found = self._engage_target()
+        if found is None or not self.engage_button.isEnabled():
+            self.engage_button.setChecked(False)
+            self.message.emit("warning", "engage: select a station with a rotator or rig, and a node")
+            return False
+        target, rig_uri = found
+        started = self.engagement.engage(
+            target, clock=self._clock, rate=self._rate, rotator=self._rotator, rig_uri=rig_uri
+        )
+        self._engaged_text = f"Engaged: {target.name} over {target.location.name}" if started else ""
+        self.engage_label.setText(self._engaged_text or "Disengaged")
+        self.engage_button.setChecked(started)
+        return started
+
+    def disengage(self) -> None:
+        if self.engagement.engaged:
+            self.engage_label.setText(f"{self._engaged_text}: parking…")
+            self.engagement.disengage()
+
+    def _engaged_changed(self, engaged: bool) -> None:
+        self.engage_button.setChecked(engaged)
+        self.engage_button.setText("Disengage" if engaged else "Engage")
+        if not engaged:
+            self._engaged_text = ""
+            self._update_engage_button()
+        self.engaged_changed.emit(engaged)
+
+    def _tracker_event(self, event: TrackerEvent) -> None:
+        commanded = self.engagement.commanded
+        if commanded is not None:
+            x, y = self._sky_xy(commanded)
+            self.commanded.setData(x=[x], y=[y])
+        if self._engaged_text and event.kind in (
+            "lost",
+            "back",
+            "error",
+            "warning",
+            "aos",
+            "los",
+            "plan",
+            "wait",
+        ):
+            first = event.message.split(";", 1)[0]
+            self.engage_label.setText(f"{self._engaged_text} · {event.kind}: {first}")
+        self.tracker_event.emit(event)
 
     def shutdown(self) -> None:
         self._poll.stop()
+        self.engagement.shutdown()  # parks the rotator and waits for the session to return
         self.background.stop()  # waits for a reading in progress: nothing else uses the rotator now
         rotator, self._rotator = self._rotator, None
         if rotator is not None:
