@@ -140,3 +140,25 @@ def test_a_rotctld_that_dies_while_engaged_is_reported_and_disengaging_still_ret
         view.shutdown()
     finally:
         daemon.kill()
+
+
+def test_changing_station_while_engaged_disengages_and_parks_the_first_stations_rotator(qtbot, window):
+    sky = window.sky_plot
+    element = window.scene.elements[DEMO_NODE]
+    window.selection.select_node(element.norad_id)
+    qtbot.waitUntil(sky.engage_button.isEnabled, timeout=WAIT_MS)
+    rotator = sky.rotator_device
+    assert rotator is not None
+    window.clock.set_speed(10.0)
+    with qtbot.waitSignal(sky.engaged_changed, timeout=WAIT_MS):
+        sky.engage()
+    qtbot.waitUntil(lambda: any(t.startswith("plan: ") for t in track_log(window)), timeout=WAIT_MS)
+    with qtbot.waitSignal(sky.engaged_changed, timeout=WAIT_MS) as disengaged:
+        window.actions_by_name["next_station"].trigger()  # to a station without a rotator
+    assert disengaged.args == [False]
+    assert track_log(window)[-1].startswith("disengage: ")
+    assert sky.rotator_device is None
+    assert not sky.engage_button.isEnabled()
+    assert sky.engage_label.text() == "Nothing to engage: no rotator or rig at this station"
+    assert not sky.engage()  # refused, with a warning, not a crash
+    assert not window.actions_by_name["engage"].isChecked()
