@@ -395,8 +395,8 @@ def _setup(args: argparse.Namespace) -> _Setup:
 
     settings, source = _load_app_settings(args)
     location, rotator_uri, rig_uri, rotator_settings = _station(args, settings, source)
-    if args.rotator is not None:
-        rotator_uri = args.rotator
+    if args.rotator is not None:  # another rotator: the station's configured limits are not its
+        rotator_uri, rotator_settings = args.rotator, None
     if args.rig is not None:
         rig_uri = args.rig
     if args.mode is not None and args.mode.upper() not in HAMLIB_MODES:

@@ -32,6 +32,8 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 # CAT tunes whole hertz; Skyfield's and our SGP4 range rates agree to well under 1 m/s.
 TUNING_TOLERANCE_HZ = 3.0
 OFFSET_HZ = 2500.0
+DIAL_TURN_HZ = 10_000
+DIAL_DRIFT_HZ = 100.0
 TRANSPONDER = [  # an RS-44-like linear transponder (inverting) and a non-inverting one
     "--transponder-downlink",
     "435610000:435670000",
@@ -346,3 +348,47 @@ mode = "USB"
     track(*args, *timing, "--doppler-threshold-hz", "0", "--downlink-offset-hz", "0")
     without = int(rigctld_reads(rigctld.port, "f"))
     assert abs((with_offset - without) - OFFSET_HZ) <= TUNING_TOLERANCE_HZ
+
+
+@pytest.mark.parametrize(("kind", "sign"), [("inverting", -1), ("non-inverting", 1)])
+def test_turning_the_dial_moves_the_uplink_with_the_transponder(rigctld, kind, sign):
+    location, found, _ = zenith_pass()
+    start = found.aos.replace(microsecond=0) + timedelta(minutes=1)
+    command = [sys.executable, "-m", "groundstation", "track", "--elements", str(ELEMENTS_FILE)]
+    command += ["--satellite", "25544", "--station", station_arg(location), "--rig", rigctld.uri]
+    command += ["--start", start.strftime("%Y-%m-%dT%H:%M:%S"), "--duration", "30", "--follow-dial"]
+    command += [
+        "--transponder",
+        kind,
+        *TRANSPONDER,
+        "--downlink-hz",
+        "435620000",
+        "--doppler-threshold-hz",
+        "0",
+    ]
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen: list[str] = []
+    try:
+        for line in proc.stdout:
+            seen.append(line.rstrip("\n"))
+            if " <- TX " in line and len([s for s in seen if " <- TX " in s]) == 2:
+                # The operator turns the dial 10 kHz up, as on the radio's knob.
+                dial_hz = int(rigctld_reads(rigctld.port, "f")) + DIAL_TURN_HZ
+                with socket.create_connection(("127.0.0.1", rigctld.port), timeout=5.0) as sock:
+                    sock.sendall(f"F {dial_hz}\n".encode())
+                    sock.recv(64)
+            dialled = any(" dial " in s for s in seen)
+            if dialled and " <- TX " in line:  # the uplink tuned after the dial moved
+                break
+        proc.terminate()
+        proc.communicate(timeout=RUN_TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert any(" dial " in line and "passband position follows" in line for line in seen), seen
+    tx_lines = [int(line.rsplit(" ", 2)[-2]) for line in seen if " <- TX " in line]
+    assert len(tx_lines) >= 2, seen
+    # Uplink Doppler drifts well under DIAL_DRIFT_HZ in the second between the two tunes.
+    assert abs((tx_lines[-1] - tx_lines[-2]) - sign * DIAL_TURN_HZ) <= DIAL_DRIFT_HZ, seen
