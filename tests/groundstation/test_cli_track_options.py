@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -32,6 +33,7 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 # CAT tunes whole hertz; Skyfield's and our SGP4 range rates agree to well under 1 m/s.
 TUNING_TOLERANCE_HZ = 3.0
 OFFSET_HZ = 2500.0
+RIGCTLD_ATTEMPTS = 3
 DIAL_TURN_HZ = 10_000
 DIAL_DRIFT_HZ = 100.0
 TRANSPONDER = [  # an RS-44-like linear transponder (inverting) and a non-inverting one
@@ -66,12 +68,41 @@ def track(*args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def rigctld_reads(port: int, command: str) -> str:
-    """One get command in rigctld's plain protocol (one line back for f, i, m's first line)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5.0) as sock, sock.makefile("rw") as io:
-        io.write(command + "\n")
-        io.flush()
-        return io.readline().strip()
+class RigctldConsole:
+    """The test's own connection to rigctld, in its plain protocol (get: one line back; set: RPRT).
+
+    Opened once and kept: Hamlib 4.5's daemons close a finished client's descriptor twice, which can
+    reset a connection opened just then (see `hamlib_daemons`); if it happens, reconnect and ask again.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._sock: socket.socket | None = None
+
+    def ask(self, command: str) -> str:
+        for attempt in range(RIGCTLD_ATTEMPTS):
+            try:
+                if self._sock is None:
+                    self._sock = socket.create_connection(("127.0.0.1", self.port), timeout=5.0)
+                self._sock.sendall(f"{command}\n".encode())
+                reply = b""
+                while not reply.endswith(b"\n"):
+                    chunk = self._sock.recv(256)
+                    if not chunk:
+                        raise ConnectionResetError("rigctld closed the connection")
+                    reply += chunk
+                return reply.decode().splitlines()[0].strip()
+            except OSError:
+                self.close()
+                if attempt == RIGCTLD_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
 
 
 def skyfield_range_rate_m_s(location, moment: datetime) -> float:
@@ -210,6 +241,14 @@ def rigctld():
     daemon.kill()
 
 
+@pytest.fixture
+def rig(rigctld):
+    console = RigctldConsole(rigctld.port)
+    console.ask("f")  # connected before any tracker
+    yield console
+    console.close()
+
+
 def doppler_run(rigctld, location, start: datetime, *args: str) -> str:
     return track(
         "--satellite",
@@ -230,7 +269,7 @@ def doppler_run(rigctld, location, start: datetime, *args: str) -> str:
     ).stdout
 
 
-def test_calibration_offsets_show_in_what_rigctld_holds(rigctld):
+def test_calibration_offsets_show_in_what_rigctld_holds(rigctld, rig):
     location, found, _ = zenith_pass()
     start = found.aos.replace(microsecond=0) + timedelta(minutes=2)
     out = doppler_run(
@@ -251,9 +290,9 @@ def test_calibration_offsets_show_in_what_rigctld_holds(rigctld):
     assert "radio plan: downlink 437800000 Hz (offset +2500 Hz), uplink 145990000 Hz (offset -2500 Hz)" in out
     when, rx_hz = last_tune(out, "RX", start)
     _, tx_hz = last_tune(out, "TX", start)
-    assert int(rigctld_reads(rigctld.port, "f")) == rx_hz
-    assert int(rigctld_reads(rigctld.port, "i")) == tx_hz
-    assert rigctld_reads(rigctld.port, "m") == "FM"
+    assert int(rig.ask("f")) == rx_hz
+    assert int(rig.ask("i")) == tx_hz
+    assert rig.ask("m") == "FM"
     # The loop aims at the middle of the coming 1 s Doppler interval.
     beta = skyfield_range_rate_m_s(location, when + timedelta(seconds=0.5)) / SPEED_OF_LIGHT_M_S
     assert abs(rx_hz - (437_800_000 + OFFSET_HZ) * (1 - beta)) <= TUNING_TOLERANCE_HZ
@@ -261,7 +300,7 @@ def test_calibration_offsets_show_in_what_rigctld_holds(rigctld):
 
 
 @pytest.mark.parametrize("kind", ["inverting", "non-inverting"])
-def test_transponder_uplink_follows_the_passband_position(rigctld, kind):
+def test_transponder_uplink_follows_the_passband_position(rigctld, rig, kind):
     location, found, _ = zenith_pass()
     start = found.aos.replace(microsecond=0) + timedelta(minutes=3)
     held = []
@@ -270,7 +309,7 @@ def test_transponder_uplink_follows_the_passband_position(rigctld, kind):
             rigctld, location, start, "--transponder", kind, *TRANSPONDER, "--downlink-hz", str(downlink_hz)
         )
         assert f"{kind} transponder 145935000..145995000 Hz up" in out
-        held.append((int(rigctld_reads(rigctld.port, "f")), int(rigctld_reads(rigctld.port, "i"))))
+        held.append((int(rig.ask("f")), int(rig.ask("i"))))
     (rx1, tx1), (rx2, tx2) = held
     moved_hz = 20_000
     assert abs((rx2 - rx1) - moved_hz) <= TUNING_TOLERANCE_HZ
@@ -281,7 +320,7 @@ def test_transponder_uplink_follows_the_passband_position(rigctld, kind):
 # -- the settings file ---------------------------------------------------------------------------
 
 
-def test_settings_give_station_rotator_limits_and_satellite_radio(tmp_path, rigctld):
+def test_settings_give_station_rotator_limits_and_satellite_radio(tmp_path, rigctld, rig):
     location, found, _ = zenith_pass()
     nobody = free_tcp_port()
     settings = tmp_path / "settings.toml"
@@ -341,17 +380,17 @@ mode = "USB"
     args = ["--settings", str(settings), "--station", "Apex", "--satellite", "25544", "--rotator", "sim:"]
     timing = ["--start", run_start.strftime("%Y-%m-%dT%H:%M:%S"), "--speed", "0", "--duration", "5"]
     out = track(*args, *timing, "--doppler-threshold-hz", "0").stdout
-    with_offset = int(rigctld_reads(rigctld.port, "f"))
+    with_offset = int(rig.ask("f"))
     assert with_offset == last_tune(out, "RX", run_start)[1]
-    assert rigctld_reads(rigctld.port, "m") == "USB"
+    assert rig.ask("m") == "USB"
     # The option overrides the file's offset.
     track(*args, *timing, "--doppler-threshold-hz", "0", "--downlink-offset-hz", "0")
-    without = int(rigctld_reads(rigctld.port, "f"))
+    without = int(rig.ask("f"))
     assert abs((with_offset - without) - OFFSET_HZ) <= TUNING_TOLERANCE_HZ
 
 
 @pytest.mark.parametrize(("kind", "sign"), [("inverting", -1), ("non-inverting", 1)])
-def test_turning_the_dial_moves_the_uplink_with_the_transponder(rigctld, kind, sign):
+def test_turning_the_dial_moves_the_uplink_with_the_transponder(rigctld, rig, kind, sign):
     location, found, _ = zenith_pass()
     start = found.aos.replace(microsecond=0) + timedelta(minutes=1)
     command = [sys.executable, "-m", "groundstation", "track", "--elements", str(ELEMENTS_FILE)]
@@ -374,10 +413,8 @@ def test_turning_the_dial_moves_the_uplink_with_the_transponder(rigctld, kind, s
             seen.append(line.rstrip("\n"))
             if " <- TX " in line and len([s for s in seen if " <- TX " in s]) == 2:
                 # The operator turns the dial 10 kHz up, as on the radio's knob.
-                dial_hz = int(rigctld_reads(rigctld.port, "f")) + DIAL_TURN_HZ
-                with socket.create_connection(("127.0.0.1", rigctld.port), timeout=5.0) as sock:
-                    sock.sendall(f"F {dial_hz}\n".encode())
-                    sock.recv(64)
+                dial_hz = int(rig.ask("f")) + DIAL_TURN_HZ
+                assert rig.ask(f"F {dial_hz}") == "RPRT 0"
             dialled = any(" dial " in s for s in seen)
             if dialled and " <- TX " in line:  # the uplink tuned after the dial moved
                 break
