@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "plan": "plan contacts between stations and nodes (optimal MIP or greedy)",
     "sim": "run the node and link simulation headless",
     "commands": "governance commands and their lifecycle",
+    "alarms": "alarms and their history: list, acknowledge, shelve",
 }
 
 EXIT_OK = 0

@@ -40,6 +40,8 @@ from groundstation.governance.reasons import DecodeError, Reason
 MAX_ATTEMPTS = 4
 GROUND_ACTOR = "ground"
 TransitionListener = Callable[[Transition], None]
+# A refusal the ground cannot match to any command it ever queued (someone else's packet).
+ForeignRefusalListener = Callable[["NodeReport", str, datetime], None]
 
 _AUDIT = {
     CommandState.QUEUED: AuditEvent.QUEUED,
@@ -130,11 +132,18 @@ class Commander:
         self.audit = audit
         self.max_attempts = max_attempts
         self._listeners: list[TransitionListener] = []
+        self._foreign_listeners: list[ForeignRefusalListener] = []
         self._seen_reports: set[tuple[str, int, int, int]] = set()
 
     def subscribe(self, listener: TransitionListener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def subscribe_foreign_refusals(self, listener: ForeignRefusalListener) -> Callable[[], None]:
+        """`listener(report, station, time)` for each new rejection report whose packet matches no
+        command the ground ever queued for that node."""
+        self._foreign_listeners.append(listener)
+        return lambda: self._foreign_listeners.remove(listener)
 
     def _publish(self, record: CommandRecord, step: Transition) -> None:
         if self.audit is not None:
@@ -260,6 +269,11 @@ class Commander:
             if r.attempts > 0 and int(r.packet_id[:8], 16) == report.packet_id
         ]
         if not candidates:
+            if not report.accepted and not any(
+                int(r.packet_id[:8], 16) == report.packet_id for r in self.store.commands(report.node)
+            ):
+                for listener in list(self._foreign_listeners):
+                    listener(report, station, at)
             return None
         record = candidates[0]
         if report.accepted:

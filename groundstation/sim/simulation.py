@@ -36,6 +36,7 @@ import numpy as np
 
 from groundstation.clock import SimulatedClock, require_utc
 from groundstation.commanding import Commander, CommandStore, Transition
+from groundstation.commanding.alarm_link import alarm_on_rejections
 from groundstation.contact import ContactSettings, GroundContact
 from groundstation.demo import DEMO_STATIONS, demo_constellation, demo_epoch
 from groundstation.governance.audit import AuditLog
@@ -172,6 +173,7 @@ class Simulation:
         self.audit = AuditLog(config.workdir / "governance-audit.jsonl")
         self.commander = Commander(self.store, self.audit)
         self.commander.subscribe(self._on_transition)
+        alarm_on_rejections(self.commander, self.telemetry.alarms)  # refusals show in the fleet view
         self.council = Council.demo(config.seed)
 
         self.path = SimPath(self.clock, downlink=config.downlink, uplink=config.uplink, seed=config.seed)
@@ -499,6 +501,7 @@ class Simulation:
                 NodeStatus(self.now, node.name, node.snapshot(), self.sunlit.sunlit_at(index, self.now_s))
             )
             self._drain_node_events(node)
+        self.telemetry.alarms.tick()  # staleness and shelf expiry follow the simulated clock
         self._schedule(self.now_s + STATUS_PERIOD_S, self._status)
 
     def _drain_node_events(self, node: SimNode) -> None:

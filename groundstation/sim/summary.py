@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from groundstation.commanding import CommandRecord, CommandState
-from groundstation.telemetry.alarms import AlarmEvent, AlarmEventKind
+from groundstation.telemetry.alarms import AlarmEvent, AlarmEventKind, AlarmKind
 from groundstation.telemetry.archive import TelemetryArchive
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class SimulationSummary:
     telemetry_frames_archived: int
     telemetry_samples_archived: int
     commands: tuple[CommandOutcome, ...]
-    alarms_raised: tuple[tuple[str, int], ...]  # (parameter/severity, count)
+    alarms_raised: tuple[tuple[str, int], ...]  # (parameter or 'stale PACKET'/severity, count)
 
     @property
     def frames_sent(self) -> int:
@@ -135,7 +135,10 @@ class SummaryCounter:
 
     def alarm(self, event: AlarmEvent) -> None:
         if event.kind == AlarmEventKind.RAISED:
-            self.alarms[f"{event.alarm.parameter}/{event.alarm.severity.label}"] += 1
+            alarm = event.alarm
+            # Commands refused: one count per reason-severity, not one line per command.
+            name = alarm.parameter if alarm.kind == AlarmKind.COMMAND else alarm.label
+            self.alarms[f"{name}/{alarm.severity.label}"] += 1
 
     def summary(
         self,

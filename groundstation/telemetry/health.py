@@ -139,6 +139,10 @@ class FleetModel:
             self._note_contact(contact.node, contact.time, contact.station, contact.snr_db)
         self._emit(set(self._latest))
 
+    def latest_times(self) -> list[tuple[str, str, datetime]]:
+        """(node, parameter, time of its newest value) of everything held."""
+        return [(node, name, v.time) for node, held in self._latest.items() for name, v in held.items()]
+
     def add_node(self, node: str) -> None:
         """Show a node before it was ever heard (e.g. every node of the constellation)."""
         self._latest.setdefault(node, {})

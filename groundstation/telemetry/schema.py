@@ -77,8 +77,9 @@ alarms = sa.Table(
     sa.Column("severity", sa.String(16), nullable=False),  # highest reached
     sa.Column("current_severity", sa.String(16), nullable=False),  # 'ok' once back in limits
     sa.Column("triggered_at_us", sa.BigInteger, nullable=False),
-    sa.Column("trigger_value", sa.Float(53), nullable=False),
-    sa.Column("last_value", sa.Float(53), nullable=False),
+    # Nullable since v2: a NaN sample (critical by rule) is stored as NULL, as in tm_samples.
+    sa.Column("trigger_value", sa.Float(53), nullable=True),
+    sa.Column("last_value", sa.Float(53), nullable=True),
     sa.Column("last_text", sa.String(64), nullable=True),
     sa.Column("updated_at_us", sa.BigInteger, nullable=False),
     sa.Column("acknowledged_at_us", sa.BigInteger, nullable=True),
@@ -87,6 +88,10 @@ alarms = sa.Table(
     sa.Column("shelved_by", sa.String(64), nullable=True),
     sa.Column("returned_at_us", sa.BigInteger, nullable=True),
     sa.Column("closed_at_us", sa.BigInteger, nullable=True),
+    # v2: what raised it (limit | stale | command), the command it is about, a line for operators.
+    sa.Column("kind", sa.String(16), nullable=False, server_default="limit"),
+    sa.Column("command_id", sa.BigInteger, nullable=True),
+    sa.Column("detail", sa.String(256), nullable=True),
     sa.Index("ix_tm_alarms_open", "closed_at_us", "node", "parameter"),
 )
 
@@ -101,7 +106,9 @@ alarm_events = sa.Table(
     sa.Column("value", sa.Float(53), nullable=True),
     sa.Column("actor", sa.String(64), nullable=True),
     sa.Column("comment", sa.String(512), nullable=True),
+    sa.Column("shelved_until_us", sa.BigInteger, nullable=True),  # v2: a shelve's end
     sa.Index("ix_tm_alarm_events_alarm", "alarm_id", "time_us"),
+    sa.Index("ix_tm_alarm_events_time", "time_us"),  # v2: history by time range
 )
 
 
@@ -109,6 +116,48 @@ def _create_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[nodes, parameters, frames, samples, alarms, alarm_events])
 
 
+_ALARM_V1_COLUMNS = (
+    "id, node, parameter, severity, current_severity, triggered_at_us, trigger_value, last_value, "
+    "last_text, updated_at_us, acknowledged_at_us, acknowledged_by, shelved_until_us, shelved_by, "
+    "returned_at_us, closed_at_us"
+)
+_EVENT_V1_COLUMNS = "id, alarm_id, time_us, kind, severity, value, actor, comment"
+
+
+def _alarm_history_v2(conn: Connection) -> None:
+    """Alarm kinds and their command link, shelve ends in the event trail, a time index, and
+    nullable values (a NaN-triggered alarm could not be stored). v1 may have created the tables
+    in either shape (it builds from `metadata`), so each step tolerates the new one."""
+    if conn.dialect.name == "postgresql":
+        for ddl in (
+            "ALTER TABLE tm_alarms ALTER COLUMN trigger_value DROP NOT NULL",
+            "ALTER TABLE tm_alarms ALTER COLUMN last_value DROP NOT NULL",
+            "ALTER TABLE tm_alarms ADD COLUMN IF NOT EXISTS kind VARCHAR(16) NOT NULL DEFAULT 'limit'",
+            "ALTER TABLE tm_alarms ADD COLUMN IF NOT EXISTS command_id BIGINT",
+            "ALTER TABLE tm_alarms ADD COLUMN IF NOT EXISTS detail VARCHAR(256)",
+            "ALTER TABLE tm_alarm_events ADD COLUMN IF NOT EXISTS shelved_until_us BIGINT",
+            "CREATE INDEX IF NOT EXISTS ix_tm_alarm_events_time ON tm_alarm_events (time_us)",
+        ):
+            conn.exec_driver_sql(ddl)
+        return
+    # SQLite cannot drop a NOT NULL in place: copy both tables aside, recreate, copy back (events
+    # first out and last in, so the cascade never fires).
+    conn.exec_driver_sql(f"CREATE TEMP TABLE v1_alarms AS SELECT {_ALARM_V1_COLUMNS} FROM tm_alarms")
+    conn.exec_driver_sql(f"CREATE TEMP TABLE v1_events AS SELECT {_EVENT_V1_COLUMNS} FROM tm_alarm_events")
+    conn.exec_driver_sql("DROP TABLE tm_alarm_events")
+    conn.exec_driver_sql("DROP TABLE tm_alarms")
+    metadata.create_all(conn, tables=[alarms, alarm_events])
+    conn.exec_driver_sql(
+        f"INSERT INTO tm_alarms ({_ALARM_V1_COLUMNS}) SELECT {_ALARM_V1_COLUMNS} FROM v1_alarms"
+    )
+    conn.exec_driver_sql(
+        f"INSERT INTO tm_alarm_events ({_EVENT_V1_COLUMNS}) SELECT {_EVENT_V1_COLUMNS} FROM v1_events"
+    )
+    conn.exec_driver_sql("DROP TABLE v1_alarms")
+    conn.exec_driver_sql("DROP TABLE v1_events")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(COMPONENT, 1, "telemetry frames, samples, alarms", _create_v1),
+    Migration(COMPONENT, 2, "alarm history: kinds, command link, shelve ends, time index", _alarm_history_v2),
 )

@@ -32,6 +32,8 @@ class TelemetryService:
         self.alarms = AlarmManager(dictionary, clock, AlarmStore(archive.db))
         self.fleet = FleetModel(dictionary, clock, self.alarms)
         self.fleet.restore(archive)
+        for node, parameter, time in self.fleet.latest_times():  # staleness resumes after a restart
+            self.alarms.note_heard(node, parameter, time)
 
     @classmethod
     def open(cls, dictionary: TelemetryDictionary, target: str | Path, clock: Clock) -> TelemetryService:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from groundstation.cli import main
+from groundstation.clock import SimulatedClock
 from groundstation.commanding import CommandState, CommandStore
 from groundstation.governance.audit import AuditLog
 from groundstation.sim.events import (
@@ -27,7 +28,10 @@ from groundstation.sim.events import (
 from groundstation.sim.scenario import QueuedPacket
 from groundstation.sim.simulation import STATUS_PERIOD_S, Simulation, SimulationConfig
 from groundstation.sim.summary import SimulationSummary
+from groundstation.telemetry.alarms import AlarmKind, AlarmStore, Severity
 from groundstation.telemetry.archive import TelemetryArchive
+from groundstation.telemetry.dictionary import demo_dictionary
+from groundstation.telemetry.service import TelemetryService
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 HOURS = 3.0
@@ -227,3 +231,46 @@ def test_the_same_seed_gives_the_same_run(tmp_path):
     first, second = once(tmp_path / "a"), once(tmp_path / "b")
     assert first == second
     assert first[0]["frames"]["downlink_sent"] > 0
+
+
+def test_rejected_commands_raise_alarms_linked_to_them(run):
+    records, _ = commands(run)
+    rejected = [r for r in records if r.state == CommandState.REJECTED]
+    archive = TelemetryArchive.open_existing(run.db)
+    try:
+        alarms = [a for a in AlarmStore(archive.db).alarms() if a.kind == AlarmKind.COMMAND]
+        fleet = TelemetryService(demo_dictionary(), archive, SimulatedClock(run.end, speed=0)).fleet
+        worst = {r.node: fleet.health(r.node).worst_alarm for r in rejected}
+    finally:
+        archive.close()
+    # The forged packet (bad signature) and the replayed one: critical, each naming its command.
+    assert sorted((a.command_id, a.node, a.last_text, a.severity) for a in alarms) == sorted(
+        (r.id, r.node, r.reason, Severity.CRITICAL) for r in rejected
+    )
+    assert {r.reason for r in rejected} == {"bad_signature", "replay"}
+    assert worst == {r.node: Severity.CRITICAL for r in rejected}  # the fleet view shows them
+    assert dict(run.summary.alarms_raised)["command_rejected/critical"] == len(rejected)
+    assert "command_rejected/critical 2" in run.summary.text()
+
+
+def test_silence_beyond_the_expected_rate_raises_staleness_alarms(run):
+    archive = TelemetryArchive.open_existing(run.db)
+    try:
+        history = [h for h in AlarmStore(archive.db).history_events() if h.alarm_kind == AlarmKind.STALE]
+        heard = {
+            node: sorted(f.reception_time for f in archive.frames(node=node) if f.packet == "node_health")
+            for node in {h.node for h in history}
+        }
+    finally:
+        archive.close()
+    window = timedelta(seconds=3 * 60)  # stale_after_periods × the demo nodes' 60 s beacon period
+    raised = [h for h in history if h.kind.value == "raised"]
+    assert raised
+    assert dict(run.summary.alarms_raised)["stale node_health/warning"] == len(raised)
+    for h in history:
+        before = [t for t in heard[h.node] if t <= h.time]
+        if h.kind.value == "raised":  # raised only after a full window of silence
+            assert before
+            assert h.time - before[-1] > window
+        elif h.kind.value == "returned":  # returned by a health frame heard at that moment
+            assert h.time in heard[h.node]

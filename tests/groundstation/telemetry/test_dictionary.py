@@ -54,7 +54,7 @@ def test_demo_dictionary_has_the_health_packet() -> None:
     packet = d.packet_for_apid(0x101)
     assert packet is not None
     assert packet.name == "node_health"
-    assert packet.expected_period_s == 10.0
+    assert packet.expected_period_s == 60.0
     expected = {
         "uptime",
         "battery_voltage",

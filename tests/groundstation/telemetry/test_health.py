@@ -59,9 +59,9 @@ def test_staleness_after_three_expected_periods(
     service: TelemetryService, clock: SimulatedClock, health_frame: FrameFactory
 ) -> None:
     service.receive([health_frame("node-1")])
-    clock.jump(T0 + timedelta(seconds=30))  # 3 × 10 s: not yet
+    clock.jump(T0 + timedelta(seconds=180))  # 3 × 60 s: not yet
     assert not service.fleet.health("node-1").stale
-    clock.jump(T0 + timedelta(seconds=31))
+    clock.jump(T0 + timedelta(seconds=181))
     h = service.fleet.health("node-1")
     assert h.stale
     assert "battery_voltage" in h.stale_parameters
