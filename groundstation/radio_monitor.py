@@ -116,12 +116,15 @@ class RxMonitor:
         self.analyzer = SpectrumAnalyzer(settings.sample_rate_hz)
         self._source = _OneBlock(settings)
         self.modem = PacketModem(self._source, streaming=True)  # type: ignore[arg-type]
-        self.centre_hz = settings.frequency_hz
         self.frames_total = 0
+
+    @property
+    def centre_hz(self) -> float:
+        """Where the radio is tuned now (whoever tuned it: the panel, or an engaged session)."""
+        return self.radio.settings.frequency_hz
 
     def tune(self, frequency_hz: float) -> None:
         self.radio.tune(frequency_hz)
-        self.centre_hz = frequency_hz
 
     def step(self) -> RxUpdate:
         block = self.radio.read(MAX_READ_SAMPLES)
@@ -132,9 +135,10 @@ class RxMonitor:
             self._source.load(iq)
             frames = self.modem.receive()
             self.frames_total += len(frames)
+        centre_hz = self.centre_hz
         return RxUpdate(
-            centre_hz=self.centre_hz,
-            frequency_hz=self.centre_hz + self.analyzer.offsets_hz,
+            centre_hz=centre_hz,
+            frequency_hz=centre_hz + self.analyzer.offsets_hz,
             trace_db=self.analyzer.trace_db(),
             waterfall_db=self.analyzer.waterfall.copy(),
             frames=tuple(frames),

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from groundstation.clock import Clock
+from groundstation.station.doppler import FrequencySink
 from groundstation.station.engage import EngagedSession, EngageSummary, EngageTarget
-from groundstation.station.tracker import TrackerEvent
+from groundstation.station.tracker import TrackerEvent, TrackerSettings
 from radios.errors import DeviceConfigError
 from radios.registry import open_rig
 from radios.rig import Rig
@@ -68,8 +69,11 @@ class EngageController(QObject):
         rate: Callable[[], float],
         rotator: Rotator | None,
         rig_uri: str = "",
+        sink: FrequencySink | None = None,
+        tracker_settings: TrackerSettings | None = None,
     ) -> bool:
-        """Start working `target`'s passes; False (and an error event) when there is nothing to drive."""
+        """Start working `target`'s passes; False (and an error event) when there is nothing to drive.
+        Doppler goes to the rig at `rig_uri` or else to `sink` (the station's SDR)."""
         if self._session is not None:
             return True
         rig: Rig | None = None
@@ -78,11 +82,19 @@ class EngageController(QObject):
                 rig = open_rig(rig_uri)
             except DeviceConfigError as exc:
                 self.event.emit(TrackerEvent(clock.now(), "error", f"rig: {exc}"))
-        if rotator is None and rig is None:
-            self.event.emit(TrackerEvent(clock.now(), "error", "nothing to engage: no rotator and no rig"))
+        sink = sink if rig is None else None
+        if rotator is None and rig is None and sink is None:
+            self.event.emit(TrackerEvent(clock.now(), "error", "nothing to engage: no rotator and no radio"))
             return False
         session = EngagedSession(
-            target, clock=clock, rotator=rotator, rig=rig, rate=rate, on_event=self._from_worker.emit
+            target,
+            clock=clock,
+            rotator=rotator,
+            rig=rig,
+            sink=sink,
+            rate=rate,
+            on_event=self._from_worker.emit,
+            tracker_settings=tracker_settings,
         )
         self._session = session
 

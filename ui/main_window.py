@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.console.message.connect(lambda level, text: self.events.post(level, "console", text))
         self.radio.message.connect(lambda level, text: self.events.post(level, "radio", text))
         self.sky_plot.rotator_read.connect(self.radio.show_rotator)
+        self.sky_plot.set_sdr(self.radio.sdr_slot)  # Engage tunes the station's SDR through the panel
         self.sky_plot.tracker_event.connect(
             lambda event: self.events.post(event_level(event), "track", f"{event.kind}: {event.message}")
         )

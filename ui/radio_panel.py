@@ -4,6 +4,10 @@ kept tuned to them), the rotator's azimuth and elevation and the rig's state; st
 
 The radio runs on its own thread (radios.sdr); reading, analysing and decoding its samples run on
 the panel's worker at display rate (`groundstation.radio_monitor`), never on the GUI thread.
+
+While the sky plot's Engage works a pass with this station's SDR, the engaged session tunes it
+through `sdr_slot` (its Doppler controller: interval, threshold); "Follow Doppler" then shows it is
+driven by the session and the panel's own following stands aside.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from groundstation.app_settings import AppSettings, StationSettings
 from groundstation.radio_monitor import FLOOR_DB, DopplerView, RxMonitor, RxUpdate, doppler_view, frame_line
 from groundstation.scene import Scene
 from groundstation.sky_plot import station_location
+from groundstation.station.doppler import RadioSlot
 from radios.ax25 import Frame
 from radios.errors import DeviceConfigError, DeviceError
 from radios.packet_modem import PacketModem
@@ -79,6 +84,8 @@ class RadioPanel(QWidget):
         self._moment: datetime | None = None
         self._doppler: DopplerView | None = None
         self.frames_shown = 0
+        self.sdr_slot = RadioSlot()
+        self._follow_checked = False  # the operator's choice, kept while a session drives the radio
 
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("radio_start")
@@ -221,9 +228,11 @@ class RadioPanel(QWidget):
         self._radio = radio
         self._monitor = RxMonitor(radio)
         moment = self._moment
+        slot = self.sdr_slot
 
         def start_radio() -> str:
             radio.open()
+            slot.attach(radio)  # tuned now if an engaged session asked for a frequency
             radio.start_rx(moment)
             return radio.name
 
@@ -234,7 +243,14 @@ class RadioPanel(QWidget):
         radio, self._radio, self._monitor = self._radio, None, None
         self._display.stop()
         if radio is not None:
-            self.background.submit(("close", id(radio)), radio.close)
+            slot = self.sdr_slot
+
+            def close() -> None:  # on the worker, after the job that attached it
+                if slot.radio is radio:
+                    slot.attach(None)
+                radio.close()
+
+            self.background.submit(("close", id(radio)), close)
             self.message.emit("info", "radio stopped")
         self._show_running(False)
 
@@ -292,6 +308,9 @@ class RadioPanel(QWidget):
         span_khz = float(offsets_khz[-1] - offsets_khz[0])
         self.waterfall.setRect(QRectF(float(offsets_khz[0]), 0.0, span_khz, float(rows)))
         wanted = self._doppler.downlink_hz if self._doppler else update.centre_hz
+        asked_hz = self.sdr_slot.asked_rx_hz
+        if self.driven and asked_hz is not None:  # where the engaged session tunes
+            wanted = asked_hz
         self.tuned_line.setValue((wanted - update.centre_hz) / 1000.0)
         stats = update.stats
         seconds = stats.samples_received / SAMPLE_RATE_HZ
@@ -309,8 +328,32 @@ class RadioPanel(QWidget):
         self.update_applied.emit(update)
 
     # Doppler, rotator and rig -------------------------------------------------------------
+    def _show_driver(self) -> bool:
+        """Show on "Follow Doppler" whether an engaged session drives the SDR; True when it does."""
+        driver = self.sdr_slot.driver
+        if bool(driver) == (not self.track_box.isEnabled()):
+            return bool(driver)
+        if driver:
+            self._follow_checked = self.track_box.isChecked()
+            self.track_box.setChecked(True)
+            self.track_box.setEnabled(False)
+            self.track_box.setText("Follow Doppler (engaged)")
+            self.track_box.setToolTip(f"{driver}: the engaged session tunes the radio for Doppler")
+        else:
+            self.track_box.setEnabled(True)
+            self.track_box.setChecked(self._follow_checked)
+            self.track_box.setText("Follow Doppler")
+            self.track_box.setToolTip("")
+        return bool(driver)
+
+    @property
+    def driven(self) -> bool:
+        """Whether an engaged session tunes the SDR now."""
+        return bool(self.sdr_slot.driver)
+
     def show_time(self, moment: datetime) -> None:
         self._moment = moment
+        driven = self._show_driver()
         station, scene, node = self.station(), self._scene, self._selection.node
         index = scene.index_of(node) if scene is not None and node is not None else None
         if station is None or scene is None or index is None or not self._downlink_hz:
@@ -322,7 +365,7 @@ class RadioPanel(QWidget):
         self._doppler = view
         self.doppler_label.setText(view.text(self._downlink_hz, self._uplink_hz))
         monitor = self._monitor
-        if self.track_box.isChecked() and monitor is not None and view.elevation_deg > 0.0:
+        if not driven and self.track_box.isChecked() and monitor is not None and view.elevation_deg > 0.0:
             target = view.downlink_hz
             if abs(target - monitor.centre_hz) >= 1.0 and not self.background.busy("tune"):
                 self.background.submit("tune", lambda: monitor.tune(target))

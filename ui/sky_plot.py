@@ -6,9 +6,12 @@ when the station, the node or the time it covers changes; each tick only looks t
 rotator is polled off the GUI thread too (a rotctld or serial rotator may take its timeout to
 answer). Every drawn thing is a long-lived item updated with setData.
 
-"Engage" (as in Gpredict) has the station's rotator, and its rigctld rig if it has one, work the
-selected node's passes until disengaged (`ui.engage`): the engaged node stays the target when the
-selection moves on; changing station disengages, which parks the rotator.
+"Engage" (as in Gpredict) has the station's rotator, and its rigctld rig or SDR if it has one, work
+the selected node's passes until disengaged (`ui.engage`): the engaged node stays the target when the
+selection moves on; changing station disengages, which parks the rotator. The session is set up from
+the settings as `groundstation track` is (`groundstation.station.configured`): the satellite's
+frequency plan and mode, the rotator's configured limits and tolerance, AOS/LOS at the station's
+horizon mask (the passes drawn here). An SDR is tuned through the radio panel's `RadioSlot`.
 """
 
 from __future__ import annotations
@@ -33,12 +36,20 @@ from groundstation.sky_plot import (
     horizon_line,
     plan_sky,
     polar_xy,
-    station_location,
 )
-from groundstation.station.doppler import FrequencyPlan
+from groundstation.station.configured import (
+    configured_limits,
+    configured_tracker,
+    engage_target,
+    is_sdr,
+    rig_uri,
+    station_radio,
+    station_rotator,
+)
+from groundstation.station.doppler import RadioSlot
 from groundstation.station.engage import EngageTarget, StationRotator, open_station_rotator
 from groundstation.station.tracker import TrackerEvent
-from radios.rotator import Pointing, Rotator
+from radios.rotator import Pointing, Rotator, RotatorLimits
 from ui.background import Background
 from ui.engage import EngageController
 from ui.selection import Selection
@@ -112,6 +123,8 @@ class SkyPlotView(QWidget):
         self._clock: Clock = SystemClock()
         self._rate: Callable[[], float] = lambda: 1.0
         self._engaged_text = ""
+        self._sdr: RadioSlot | None = None
+        self._sdr_driven: RadioSlot | None = None
 
         self.info = QLabel("Select a node to see its passes")
         self.info.setObjectName("sky_info")
@@ -244,6 +257,11 @@ class SkyPlotView(QWidget):
         engaged session runs on it; `rate` is its clock seconds per real second (0 when paused)."""
         self._clock = clock
         self._rate = rate
+
+    def set_sdr(self, slot: RadioSlot) -> None:
+        """Where an engaged session tunes a station's SDR (the radio panel attaches its radio)."""
+        self._sdr = slot
+        self._update_engage_button()
 
     def clock_changed(self) -> None:
         """The clock jumped or changed pace: an engaged session looks at it again now."""
@@ -398,10 +416,15 @@ class SkyPlotView(QWidget):
         self._rotator_error = ""
         self.rotator_label.setText(f"Rotator {config.name}: connecting…")
         uri, clock = config.uri, self._clock
+
+        def configured(asked: RotatorLimits) -> RotatorLimits:
+            return configured_limits(asked, config)
+
         # rotctld is asked for its limits: off the GUI thread.
         self._rotator_opening = True
         self.background.submit(
-            ("open", self._rotator_generation, config.name), lambda: open_station_rotator(uri, clock)
+            ("open", self._rotator_generation, config.name),
+            lambda: open_station_rotator(uri, clock, configured=configured),
         )
         self._update_engage_button()
 
@@ -470,30 +493,29 @@ class SkyPlotView(QWidget):
     def engaged(self) -> bool:
         return self.engagement.engaged
 
-    def _engage_target(self) -> tuple[EngageTarget, str] | None:
-        """What engaging would work now: (target, rig URI), or None."""
+    def _engage_target(self) -> tuple[EngageTarget, str, RadioSlot | None] | None:
+        """What engaging would work now: (target, rig URI, SDR slot), or None."""
         station, scene, node = self.station(), self._scene, self._selection.node
         index = scene.index_of(node) if scene is not None and node is not None else None
         if station is None or scene is None or index is None:
             return None
-        radio = next((r for r in self._settings.radios if r.name == station.radio), None)
-        rig_uri = f"rigctld://{radio.device}" if radio is not None and radio.driver == "hamlib" else ""
-        frequencies = None
-        if radio is not None and (radio.downlink_hz > 0 or radio.uplink_hz > 0):
-            frequencies = FrequencyPlan(radio.downlink_hz or None, radio.uplink_hz or None)
-        target = EngageTarget(
-            scene.elements[index], station_location(station), station.min_elevation_deg, frequencies
-        )
-        return target, rig_uri
+        target = engage_target(self._settings, station, scene.elements[index])
+        radio = station_radio(self._settings, station)
+        sdr = self._sdr if is_sdr(radio) and target.frequencies is not None else None
+        return target, rig_uri(radio) or "", sdr
+
+    def _has_radio(self) -> bool:
+        """Whether the station has a radio an engaged session can tune (a rig, or an SDR)."""
+        station = self.station()
+        radio = station_radio(self._settings, station) if station is not None else None
+        return rig_uri(radio) is not None or (is_sdr(radio) and self._sdr is not None)
 
     def _update_engage_button(self) -> None:
         if self.engagement.engaged:
             self.engage_button.setEnabled(True)
             return
         station = self.station()
-        has_rig = station is not None and any(
-            r.name == station.radio and r.driver == "hamlib" for r in self._settings.radios
-        )
+        has_rig = self._has_radio()
         ready = (self._rotator is not None or has_rig) and not self._rotator_opening
         self.engage_button.setEnabled(ready and self._selection.node is not None)
         if station is not None and not (station.rotator or has_rig):
@@ -516,11 +538,26 @@ class SkyPlotView(QWidget):
             self.engage_button.setChecked(False)
             self.message.emit("warning", "engage: select a station with a rotator or rig, and a node")
             return False
-        target, rig_uri = found
+        target, rig, sdr = found
+        station = self.station()
+        rotator_config = station_rotator(self._settings, station) if station is not None else None
+        self._engaged_text = f"Engaged: {target.name} over {target.location.name}"
+        if sdr is not None:
+            sdr.driver = self._engaged_text  # the radio panel shows who tunes its radio
         started = self.engagement.engage(
-            target, clock=self._clock, rate=self._rate, rotator=self._rotator, rig_uri=rig_uri
+            target,
+            clock=self._clock,
+            rate=self._rate,
+            rotator=self._rotator,
+            rig_uri=rig,
+            sink=sdr,
+            tracker_settings=configured_tracker(rotator_config),
         )
-        self._engaged_text = f"Engaged: {target.name} over {target.location.name}" if started else ""
+        self._sdr_driven = sdr if started else None
+        if not started:
+            self._engaged_text = ""
+            if sdr is not None:
+                sdr.release()
         self.engage_label.setText(self._engaged_text or "Disengaged")
         self.engage_button.setChecked(started)
         return started
@@ -535,6 +572,9 @@ class SkyPlotView(QWidget):
         self.engage_button.setText("Disengage" if engaged else "Engage")
         if not engaged:
             self._engaged_text = ""
+            if self._sdr_driven is not None:
+                self._sdr_driven.release()
+                self._sdr_driven = None
             self._update_engage_button()
         self.engaged_changed.emit(engaged)
 

@@ -23,12 +23,12 @@ from groundstation.station.tracker import (
 )
 
 if TYPE_CHECKING:
-    from groundstation.app_settings import AppSettings, RotatorSettings, SatelliteSettings
+    from groundstation.app_settings import AppSettings, RadioSettings, RotatorSettings, SatelliteSettings
     from groundstation.station.doppler import DopplerSettings, FrequencyPlan
     from groundstation.station.tracker import TrackerSettings
     from radios.rotator import RotatorLimits
     from tracking.elements import Elements
-    from tracking.geometry import GroundLocation
+    from tracking.geometry import GroundLocation, HorizonMask
 
 ELEMENTS_WARN_AGE_DAYS = 14.0
 # The loop re-reads the clock at least this often while it waits.
@@ -227,6 +227,8 @@ class _Setup:
     """What the options and the settings file say, resolved (CLI over settings)."""
 
     location: GroundLocation
+    horizon_deg: float  # a station from the settings: its minimum elevation and horizon mask
+    horizon_mask: HorizonMask | None
     rotator_uri: str | None
     rig_uri: str | None
     rotator_settings: RotatorSettings | None
@@ -249,15 +251,24 @@ def _load_app_settings(args: argparse.Namespace) -> tuple[AppSettings | None, st
     return parse_settings(text, str(path)), str(path)
 
 
-def _station(
-    args: argparse.Namespace, settings: AppSettings | None, source: str
-) -> tuple[GroundLocation, str | None, str | None, RotatorSettings | None]:
-    """The location, and the station's rotator URI, rig URI and rotator settings from the file."""
+@dataclass(frozen=True)
+class _Station:
+    location: GroundLocation
+    horizon_deg: float = 0.0
+    horizon_mask: HorizonMask | None = None
+    rotator: RotatorSettings | None = None
+    rig_uri: str | None = None
+    radio: RadioSettings | None = None
+
+
+def _station(args: argparse.Namespace, settings: AppSettings | None, source: str) -> _Station:
+    """The location, and the station's horizon, rotator, rig and radio from the settings file."""
     from groundstation.cli.passes import parse_station
-    from tracking.geometry import GroundLocation
+    from groundstation.sky_plot import station_location, station_mask
+    from groundstation.station.configured import rig_uri, station_radio, station_rotator
 
     if "=" in args.station:
-        return parse_station(args.station), None, None, None
+        return _Station(parse_station(args.station))
     name = args.station.strip()
     if settings is None:
         raise InputError(f"--station: {name!r}: no settings file ({source}); give NAME=LAT,LON[,ALT_M]")
@@ -266,14 +277,15 @@ def _station(
     except KeyError:
         known = ", ".join(s.name for s in settings.stations) or "none"
         raise InputError(f"--station: no station named {name!r} in {source} (known: {known})") from None
-    location = GroundLocation(station.name, station.latitude_deg, station.longitude_deg, station.altitude_m)
-    rotator = settings.rotator(station.rotator) if station.rotator else None
-    rig_uri = None
-    if station.radio:
-        radio = settings.radio(station.radio)
-        if radio.driver == "hamlib" and radio.device:
-            rig_uri = f"rigctld://{radio.device}"
-    return location, rotator.uri if rotator else None, rig_uri, rotator
+    radio = station_radio(settings, station)
+    return _Station(
+        station_location(station),
+        station.min_elevation_deg,
+        station_mask(station),
+        station_rotator(settings, station),
+        rig_uri(radio),
+        radio,
+    )
 
 
 _PLAN_OPTIONS = {
@@ -290,11 +302,14 @@ _PLAN_OPTIONS = {
 }
 
 
-def _radio_settings(args: argparse.Namespace, settings: AppSettings | None) -> SatelliteSettings:
-    """The satellite's entry in the settings file with the frequency options on top."""
-    from groundstation.app_settings import SatelliteSettings
+def _radio_settings(
+    args: argparse.Namespace, settings: AppSettings | None, radio: RadioSettings | None
+) -> SatelliteSettings:
+    """The satellite's entry in the settings file (or the station radio's frequencies) with the
+    frequency options on top."""
+    from groundstation.station.configured import satellite_radio
 
-    base = (settings.satellite(args.satellite) if settings else None) or SatelliteSettings(args.satellite)
+    base = satellite_radio(settings, args.satellite, radio)
     changes: dict[str, Any] = {}
     downlink_hz = _frequency(args.downlink_hz, "--downlink-hz")
     uplink_hz = _frequency(args.uplink_hz, "--uplink-hz")
@@ -361,10 +376,11 @@ def _limits_base(args: argparse.Namespace, uri: str | None) -> RotatorLimits:
 def _limits(
     args: argparse.Namespace, base: RotatorLimits, configured: RotatorSettings | None
 ) -> RotatorLimits:
+    from groundstation.station.configured import configured_limits
     from groundstation.station.devices import rotator_limits_over
     from radios.errors import DeviceConfigError
 
-    limits = configured.limits_over(base) if configured is not None else base
+    limits = configured_limits(base, configured)
     slew = _positive(args.slew_deg_s, "--slew-deg-s")
     azimuth_slew = _positive(args.azimuth_slew_deg_s, "--azimuth-slew-deg-s")
     elevation_slew = _positive(args.elevation_slew_deg_s, "--elevation-slew-deg-s")
@@ -389,19 +405,22 @@ def _limits(
 
 
 def _setup(args: argparse.Namespace) -> _Setup:
+    from groundstation.station.configured import configured_tracker
     from groundstation.station.doppler import DopplerSettings
     from groundstation.station.tracker import TrackerSettings
     from radios.rig import HAMLIB_MODES
 
     settings, source = _load_app_settings(args)
-    location, rotator_uri, rig_uri, rotator_settings = _station(args, settings, source)
+    station = _station(args, settings, source)
+    rotator_settings, rig_uri = station.rotator, station.rig_uri
+    rotator_uri = rotator_settings.uri if rotator_settings is not None else None
     if args.rotator is not None:  # another rotator: the station's configured limits are not its
         rotator_uri, rotator_settings = args.rotator, None
     if args.rig is not None:
         rig_uri = args.rig
     if args.mode is not None and args.mode.upper() not in HAMLIB_MODES:
         raise InputError(f"--mode: {args.mode!r} is not a Hamlib mode (FM, USB, LSB, CW, ...)")
-    radio = _radio_settings(args, settings)
+    radio = _radio_settings(args, settings, station.radio)
     frequencies = radio.frequency_plan()
     if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
         raise InputError(f"--duration: {args.duration!r} must be a number of seconds > 0")
@@ -415,19 +434,27 @@ def _setup(args: argparse.Namespace) -> _Setup:
         follow_dial=args.follow_dial,
     )
     tolerance = _positive(args.tolerance_deg, "--tolerance-deg")
-    if tolerance is None and rotator_settings is not None:
-        tolerance = rotator_settings.tolerance_deg
+    configured = configured_tracker(rotator_settings)
     rotator_interval = _positive(args.rotator_interval_s, "--rotator-interval-s")
     max_lead = _positive(args.max_lead_s, "--max-lead-s")
     margin = _positive(args.preposition_s, "--preposition-s", zero=True)
     tracker = TrackerSettings(
-        tolerance_deg=DEFAULT_POINTING_TOLERANCE_DEG if tolerance is None else tolerance,
+        tolerance_deg=configured.tolerance_deg if tolerance is None else tolerance,
         rotator_interval_s=DEFAULT_ROTATOR_INTERVAL_S if rotator_interval is None else rotator_interval,
         max_lead_s=DEFAULT_MAX_LEAD_S if max_lead is None else max_lead,
         preposition_margin_s=PREPOSITION_MARGIN_S if margin is None else margin,
     )
     return _Setup(
-        location, rotator_uri, rig_uri, rotator_settings, frequencies, radio.mode or None, doppler, tracker
+        station.location,
+        station.horizon_deg,
+        station.horizon_mask,
+        rotator_uri,
+        rig_uri,
+        rotator_settings,
+        frequencies,
+        radio.mode or None,
+        doppler,
+        tracker,
     )
 
 
@@ -538,6 +565,8 @@ def run(args: argparse.Namespace) -> int:
         frequencies=frequencies,
         doppler_settings=setup.doppler,
         tracker_settings=setup.tracker,
+        horizon_deg=setup.horizon_deg,
+        horizon_mask=setup.horizon_mask,
     )
     until = started + timedelta(seconds=args.duration) if args.duration is not None else None
     try:
@@ -593,7 +622,9 @@ def _print_plans(
     try:
         found = [
             p
-            for p in upcoming_passes(elements, location, start, end)
+            for p in upcoming_passes(
+                elements, location, start, end, horizon_deg=setup.horizon_deg, horizon_mask=setup.horizon_mask
+            )
             if min(p.los, end) - max(p.aos, start) >= MIN_TRACK
         ]
     except ValueError as exc:

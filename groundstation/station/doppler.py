@@ -11,6 +11,7 @@ locked at the satellite while both ends are corrected for Doppler.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -225,6 +226,78 @@ class RadioSink:
 
     def rx_hz(self) -> float:
         return self._rx_hz if self._rx_hz is not None else self.radio.settings.frequency_hz
+
+
+class RadioSlot:
+    """The place of an SDR that comes and goes (the operator starts and stops it) in a session that
+    outlives it: tuning reaches the radio attached now, if any, and is remembered, so a radio attached
+    mid-pass is tuned at once. Thread-safe: a session tunes from its worker while the app attaches
+    and detaches from another thread.
+
+    `driver` says who tunes it ("" for nobody): the views show that the radio is driven."""
+
+    def __init__(self, name: str = "SDR") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._radio: Radio | None = None
+        self._rx_hz: float | None = None
+        self._tx_hz: float | None = None
+        self.driver = ""
+
+    @property
+    def name(self) -> str:
+        radio = self._radio
+        return radio.name if radio is not None else self._name
+
+    @property
+    def radio(self) -> Radio | None:
+        return self._radio
+
+    def attach(self, radio: Radio | None) -> None:
+        """Tune `radio` (None: the radio went away) to what was last asked, and keep it tuned."""
+        with self._lock:
+            self._radio = radio
+            if radio is not None:
+                self._apply(radio)
+
+    def release(self) -> None:
+        """Nobody drives it any more: forget the frequencies (the radio stays where it is)."""
+        with self._lock:
+            self._rx_hz = self._tx_hz = None
+            self.driver = ""
+
+    def _apply(self, radio: Radio) -> None:
+        # `tune` moves both directions of an SDR: the uplink is set again after it.
+        if self._rx_hz is not None:
+            radio.tune(self._rx_hz)
+        if self._tx_hz is not None:
+            radio.tune_tx(self._tx_hz)
+
+    def prepare(self, *, uplink: bool) -> None:
+        """Nothing to switch: an SDR tunes each direction on its own."""
+
+    def set_rx_hz(self, frequency_hz: float) -> None:
+        with self._lock:
+            self._rx_hz = frequency_hz
+            if self._radio is not None:
+                self._apply(self._radio)
+
+    def set_tx_hz(self, frequency_hz: float) -> None:
+        with self._lock:
+            self._tx_hz = frequency_hz
+            if self._radio is not None:
+                self._radio.tune_tx(frequency_hz)
+
+    @property
+    def asked_rx_hz(self) -> float | None:
+        """The receive frequency last asked (None before the first)."""
+        return self._rx_hz
+
+    def rx_hz(self) -> float:
+        with self._lock:
+            if self._rx_hz is not None:
+                return self._rx_hz
+            return self._radio.settings.frequency_hz if self._radio is not None else 0.0
 
 
 class DisplaySink:

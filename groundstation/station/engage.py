@@ -19,7 +19,13 @@ from datetime import datetime, timedelta
 
 from groundstation.clock import Clock, SimulatedClock
 from groundstation.station.devices import SERIAL_LIMITS, rotator_limits
-from groundstation.station.doppler import DopplerController, DopplerSettings, FrequencyPlan, RigSink
+from groundstation.station.doppler import (
+    DopplerController,
+    DopplerSettings,
+    FrequencyPlan,
+    FrequencySink,
+    RigSink,
+)
 from groundstation.station.passtrack import sky_track, upcoming_passes
 from groundstation.station.pointing import plan_pointing
 from groundstation.station.tracker import PassTracker, TrackerEvent, TrackerSettings, TrackingStats
@@ -29,7 +35,7 @@ from radios.rig import Rig
 from radios.rotator import Pointing, Rotator, RotatorLimits
 from radios.simulated import SimulatedRotator
 from tracking.elements import Elements
-from tracking.geometry import GroundLocation
+from tracking.geometry import GroundLocation, HorizonMask
 from tracking.passes import Pass
 
 log = logging.getLogger("groundstation.station")
@@ -48,12 +54,19 @@ JUMP_BACK_S = 1.0
 
 @dataclass(frozen=True)
 class EngageTarget:
-    """What to work: one node over one station, and (optionally) its frequencies for Doppler."""
+    """What to work: one node over one station, and (optionally) its frequencies for Doppler.
+
+    AOS and LOS are where the node clears `horizon_deg` and the station's `horizon_mask` (as the sky
+    plot and the timeline find them); passes culminating below `min_elevation_deg` are skipped.
+    `mode` is set on the rig once (Hamlib's name, "" to leave the rig's)."""
 
     elements: Elements
     location: GroundLocation
     min_elevation_deg: float = 0.0
     frequencies: FrequencyPlan | None = None
+    horizon_deg: float = 0.0
+    horizon_mask: HorizonMask | None = None
+    mode: str = ""
 
     @property
     def name(self) -> str:
@@ -94,17 +107,28 @@ def clock_rate(clock: Clock) -> float:
     return 1.0
 
 
-def open_station_rotator(uri: str, clock: Clock, *, timeout_s: float = 2.0) -> StationRotator:
+def open_station_rotator(
+    uri: str,
+    clock: Clock,
+    *,
+    timeout_s: float = 2.0,
+    configured: Callable[[RotatorLimits], RotatorLimits] | None = None,
+) -> StationRotator:
     """The rotator at `uri` with the limits to plan with: asked of rotctld, the plain 0..360°/0..90°
-    of every az/el rotator otherwise (or when rotctld cannot be asked now). A simulated rotator
-    slews in `clock`'s time. Raises `DeviceConfigError` for a bad URI; may block up to `timeout_s`."""
+    of every az/el rotator otherwise (or when rotctld cannot be asked now), with `configured` (the
+    station's configured limits, slew and park: `RotatorSettings.limits_over`) laid over them. A
+    simulated rotator slews in `clock`'s time. Raises `DeviceConfigError` for a bad URI or
+    configured limits the device cannot take; may block up to `timeout_s`."""
     address = parse_device_uri(uri, kind="rotator")
     note = ""
     try:
         limits = rotator_limits(uri, timeout_s=timeout_s)
     except DeviceError as exc:
         limits = SERIAL_LIMITS
-        note = f"limits not known ({exc}); assuming az 0..360° el 0..90°"
+        assumed = "az 0..360° el 0..90° where not configured" if configured else "az 0..360° el 0..90°"
+        note = f"limits not known ({exc}); assuming {assumed}"
+    if configured is not None:
+        limits = configured(limits)
     if address.scheme == "sim":
         return StationRotator(SimulatedRotator(limits, monotonic=ClockSeconds(clock)), note)
     return StationRotator(open_rotator(uri, limits, timeout_s=timeout_s), note)
@@ -157,7 +181,10 @@ class EngagedSession:
     """Works `target`'s passes with `rotator` and/or `rig` until `disengage()`; see the module doc.
 
     `on_event` is called from the thread running `run()`. `sleep`, if given, replaces the real wait
-    (it gets clock seconds, e.g. `SimulatedClock.step` for as-fast-as-possible runs)."""
+    (it gets clock seconds, e.g. `SimulatedClock.step` for as-fast-as-possible runs).
+
+    Doppler tuning goes to `rig` (rigctld) or to `sink` (any `FrequencySink`, e.g. the app's SDR
+    through a `RadioSlot`), never both."""
 
     def __init__(
         self,
@@ -166,6 +193,7 @@ class EngagedSession:
         clock: Clock,
         rotator: Rotator | None = None,
         rig: Rig | None = None,
+        sink: FrequencySink | None = None,
         on_event: Callable[[TrackerEvent], None] = lambda _event: None,
         rate: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -174,8 +202,11 @@ class EngagedSession:
     ) -> None:
         self.target = target
         self.clock = clock
+        if rig is not None and sink is not None:
+            raise ValueError("an engaged session tunes a rig or a frequency sink, not both")
         self._rotator = _Commanded(rotator) if rotator is not None else None
         self.rig = rig
+        self.sink: FrequencySink | None = RigSink(rig) if rig is not None else sink
         self._on_event = on_event
         self._rate = rate if rate is not None else (lambda: clock_rate(clock))
         self._sleep = sleep
@@ -220,11 +251,12 @@ class EngagedSession:
         """Work passes until disengaged (or an error that makes going on pointless); parks at the end."""
         what = f"{self.target.name} over {self.target.location.name}"
         devices = (
-            ", ".join(d.name for d in (self._rotator, self.rig) if d is not None)
+            ", ".join(d.name for d in (self._rotator, self.sink) if d is not None)
             or "no devices (display only)"
         )
         self._emit("engage", f"{what} with {devices}")
         try:
+            self._set_mode()
             self._loop()
         except (ValueError, DeviceError) as exc:  # bad elements, a device refusing its setup
             self._emit("error", f"{what}: {exc}; disengaged")
@@ -258,6 +290,16 @@ class EngagedSession:
                 continue
             self._wait(wait_s)
 
+    def _set_mode(self) -> None:
+        mode, rig = self.target.mode, self.rig
+        if not mode or rig is None or self.target.frequencies is None:
+            return
+        try:
+            rig.set_mode(mode)
+            self._emit("mode", f"{rig.name} <- {mode}")
+        except DeviceError as exc:  # the passes are still worth working
+            self._emit("warning", f"{rig.name}: could not set mode {mode}: {exc}")
+
     def _wait(self, clock_s: float) -> None:
         if self._sleep is not None:
             self._sleep(clock_s if math.isfinite(clock_s) else SEARCH_AHEAD.total_seconds())
@@ -270,7 +312,13 @@ class EngagedSession:
         target = self.target
         end = now + SEARCH_AHEAD
         found = upcoming_passes(
-            target.elements, target.location, now, end, min_elevation_deg=target.min_elevation_deg
+            target.elements,
+            target.location,
+            now,
+            end,
+            min_elevation_deg=target.min_elevation_deg,
+            horizon_deg=target.horizon_deg,
+            horizon_mask=target.horizon_mask,
         )
         return next((p for p in found if min(p.los, end) - max(p.aos, now) >= MIN_TRACK), None)
 
@@ -297,13 +345,13 @@ class EngagedSession:
         )
         for problem in plan.problems:
             self._emit("warning", f"the rotator cannot follow this pass: {problem}")
-        frequencies = self.target.frequencies if self.rig is not None else None
+        frequencies = self.target.frequencies if self.sink is not None else None
         doppler = DopplerController(frequencies, self.doppler_settings) if frequencies else None
         return PassTracker(
             plan,
             clock=self.clock,
             rotator=self._rotator,
-            sink=RigSink(self.rig) if doppler is not None and self.rig is not None else None,
+            sink=self.sink if doppler is not None else None,
             doppler=doppler,
             settings=self.tracker_settings,
             on_event=self._on_event,

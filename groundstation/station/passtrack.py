@@ -9,7 +9,7 @@ import numpy as np
 
 from groundstation.station.sky import SkyTrack
 from tracking.elements import Elements
-from tracking.geometry import GroundLocation
+from tracking.geometry import GroundLocation, HorizonMask
 from tracking.look import look_angles
 from tracking.passes import Pass, find_passes
 from tracking.propagation import Propagator
@@ -63,10 +63,22 @@ def upcoming_passes(
     end: datetime,
     *,
     min_elevation_deg: float = 0.0,
+    horizon_deg: float = 0.0,
+    horizon_mask: HorizonMask | None = None,
 ) -> tuple[Pass, ...]:
     """The satellite's passes over `location` between `start` and `end`, in time order (a pass in
-    progress at `start` included). ValueError when SGP4 fails on the elements and finds none."""
-    found = find_passes([elements], [location], start, end, min_elevation_deg=min_elevation_deg)
+    progress at `start` included): AOS/LOS where it clears `horizon_deg` and the station's
+    azimuth-dependent `horizon_mask`, as `tracking.passes.find_passes` finds them. ValueError when
+    SGP4 fails on the elements and finds none."""
+    found = find_passes(
+        [elements],
+        [location],
+        start,
+        end,
+        horizon_deg=horizon_deg,
+        horizon_mask=horizon_mask,
+        min_elevation_deg=min_elevation_deg,
+    )
     if found.errors and not found.passes:
         raise ValueError(str(found.errors[0]))
     return tuple(sorted(found.passes, key=lambda item: item.aos))

@@ -14,7 +14,7 @@ from groundstation.station.tracker import PassTracker, TrackerEvent, TrackerSett
 from radios.errors import DeviceError
 from radios.rotator import Pointing, Rotator, RotatorLimits
 from tracking.elements import Elements
-from tracking.geometry import GroundLocation
+from tracking.geometry import GroundLocation, HorizonMask
 from tracking.passes import Pass
 
 # Passes are looked for this far ahead; a pass longer than the plan span is planned in pieces.
@@ -66,6 +66,8 @@ class TrackingSession:
         frequencies: FrequencyPlan | None = None,
         doppler_settings: DopplerSettings | None = None,
         tracker_settings: TrackerSettings | None = None,
+        horizon_deg: float = 0.0,
+        horizon_mask: HorizonMask | None = None,
     ) -> None:
         self.elements = elements
         self.location = location
@@ -78,6 +80,8 @@ class TrackingSession:
         self.frequencies = frequencies
         self.doppler_settings = doppler_settings or DopplerSettings()
         self.tracker_settings = tracker_settings or TrackerSettings()
+        self.horizon_deg = horizon_deg  # AOS/LOS elevation, and the station's mask over it
+        self.horizon_mask = horizon_mask
         self.summary = SessionSummary()
         self._tracker: PassTracker | None = None
 
@@ -94,7 +98,15 @@ class TrackingSession:
 
     def _next_pass(self, now: datetime, until: datetime | None) -> Pass | None:
         end = now + SEARCH_AHEAD if until is None else min(now + SEARCH_AHEAD, until)
-        for found in upcoming_passes(self.elements, self.location, now, end):
+        found_passes = upcoming_passes(
+            self.elements,
+            self.location,
+            now,
+            end,
+            horizon_deg=self.horizon_deg,
+            horizon_mask=self.horizon_mask,
+        )
+        for found in found_passes:
             if min(found.los, end) - max(found.aos, now) >= MIN_TRACK:
                 return found
         return None

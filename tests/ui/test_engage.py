@@ -3,6 +3,7 @@ events go to the event log, the sky plot shows where it was sent and where it is
 it; a rotator that dies is reported, never a freeze."""
 
 import math
+from datetime import timedelta
 
 from PySide6.QtCore import Qt
 
@@ -10,12 +11,13 @@ from groundstation.app_settings import AppSettings, RotatorSettings, StationSett
 from groundstation.clock import SimulatedClock
 from groundstation.scene import load_scene
 from groundstation.sky_plot import plan_sky, polar_xy, station_location
+from groundstation.station.doppler import DopplerSettings
 from groundstation.station.sky import pointing_error_deg
 from groundstation.station.tracker import DEFAULT_POINTING_TOLERANCE_DEG
 from radios.rotator import Pointing
 from tests.radios.hamlib_daemons import HamlibDaemon
 from tests.ui.conftest import T0
-from tracking.look import look_angles
+from tracking.look import downlink_frequency_hz, look_angles
 from tracking.propagation import Propagator
 from ui.selection import Selection
 from ui.sky_plot import SkyPlotView
@@ -24,6 +26,7 @@ from ui.theme import load_theme
 TOLERANCE_DEG = DEFAULT_POINTING_TOLERANCE_DEG  # the tracker's default, which the app uses
 SAME_POINT = 1e-6
 WAIT_MS = 30_000
+THRESHOLD_HZ = DopplerSettings().threshold_hz  # what the app's engaged session resends past
 DEMO_NODE = 5  # a demo node in pass over Delft around T0 (see test_sky_plot.py)
 
 
@@ -162,3 +165,50 @@ def test_changing_station_while_engaged_disengages_and_parks_the_first_stations_
     assert sky.engage_label.text() == "Nothing to engage: no rotator or rig at this station"
     assert not sky.engage()  # refused, with a warning, not a crash
     assert not window.actions_by_name["engage"].isChecked()
+
+
+def test_engaged_on_the_demo_station_the_loopback_sdr_follows_the_doppler_corrected_downlink(qtbot, window):
+    sky, panel = window.sky_plot, window.radio
+    station = window.settings.stations[0]  # Delft: simulated rotator, loopback SDR, roof mask
+    element = window.scene.elements[DEMO_NODE]
+    found = plan_sky(station, element, T0).tracks[0].pass_
+    downlink_hz = window.settings.radios[0].downlink_hz  # no [[satellites]] entry: the radio's
+    window.selection.select_node(element.norad_id)
+    with qtbot.waitSignal(panel.update_applied, timeout=WAIT_MS):
+        panel.start_button.click()
+    panel.track_box.setChecked(False)  # the operator's choice, restored after disengaging
+    qtbot.waitUntil(sky.engage_button.isEnabled, timeout=WAIT_MS)
+    first = found.aos + (found.los - found.aos) / 3
+    window.clock.jump_to(first)  # the clock stands still: each jump is one retune to check
+    with qtbot.waitSignal(sky.engaged_changed, timeout=WAIT_MS):
+        window.actions_by_name["engage"].trigger()
+    # "Follow Doppler" shows that the engaged session drives the radio.
+    qtbot.waitUntil(lambda: panel.track_box.isChecked() and not panel.track_box.isEnabled(), timeout=WAIT_MS)
+    assert "engaged" in panel.track_box.text()
+    radio = panel.sdr_slot.radio
+    assert radio is not None
+
+    def expected_rx_hz(moment) -> float:
+        # The controller tunes for the middle of its coming retune interval.
+        aim = moment + timedelta(seconds=DopplerSettings().interval_s / 2)
+        look = look_angles(Propagator([element]).propagate(aim), station_location(station))
+        return float(downlink_frequency_hz(downlink_hz, float(look.range_rate_m_s[0, 0])))
+
+    second = first + timedelta(seconds=30)
+    targets = [expected_rx_hz(first), expected_rx_hz(second)]
+    assert abs(targets[1] - targets[0]) > 10 * THRESHOLD_HZ  # the radio must really follow
+    qtbot.waitUntil(lambda: abs(radio.settings.frequency_hz - targets[0]) < THRESHOLD_HZ, timeout=WAIT_MS)
+    window.clock.jump_to(second)
+    qtbot.waitUntil(lambda: abs(radio.settings.frequency_hz - targets[1]) < THRESHOLD_HZ, timeout=WAIT_MS)
+    assert any(t.startswith(f"tune: {radio.name} <- RX") for t in track_log(window))
+    # The spectrum is centred where the session tuned.
+    with qtbot.waitSignal(panel.update_applied, timeout=WAIT_MS) as update:
+        pass
+    assert abs(update.args[0].centre_hz - targets[1]) < THRESHOLD_HZ
+
+    with qtbot.waitSignal(sky.engaged_changed, timeout=WAIT_MS):
+        sky.toggle_engage()
+    qtbot.waitUntil(lambda: panel.track_box.isEnabled(), timeout=WAIT_MS)
+    assert not panel.track_box.isChecked()
+    assert panel.track_box.text() == "Follow Doppler"
+    panel.stop()
