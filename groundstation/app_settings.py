@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -41,6 +42,12 @@ THEMES = ("dark", "light")
 TRANSPONDERS = ("", "inverting", "non-inverting")
 DEMO_MIN_ELEVATION_DEG = 0.0  # as `groundstation demo` finds passes
 DEMO_MASK = ((0.0, 2.0), (70.0, 7.0), (130.0, 3.0), (200.0, 9.0), (290.0, 4.0))
+# A station's ranges, here once for the checks below and for the settings dialog's hints.
+LATITUDE_RANGE_DEG = (-90.0, 90.0)
+LONGITUDE_RANGE_DEG = (-180.0, 180.0)
+ALTITUDE_RANGE_M = (-500.0, 9000.0)
+MIN_ELEVATION_RANGE_DEG = (-5.0, 90.0)  # the top excluded
+ANTENNAS_RANGE = (1, 16)
 
 
 @dataclass(frozen=True)
@@ -59,10 +66,13 @@ class StationSettings:
 
     def __post_init__(self) -> None:
         _require(bool(self.name.strip()), "name", "must not be empty")
-        _require(-90.0 <= self.latitude_deg <= 90.0, "latitude_deg", "must be within [-90, 90]")
-        _require(-180.0 <= self.longitude_deg <= 180.0, "longitude_deg", "must be within [-180, 180]")
-        _require(-500.0 <= self.altitude_m <= 9000.0, "altitude_m", "must be within [-500, 9000]")
-        _require(-5.0 <= self.min_elevation_deg < 90.0, "min_elevation_deg", "must be within [-5, 90)")
+        _within(self.latitude_deg, LATITUDE_RANGE_DEG, "latitude_deg")
+        _within(self.longitude_deg, LONGITUDE_RANGE_DEG, "longitude_deg")
+        _within(self.altitude_m, ALTITUDE_RANGE_M, "altitude_m")
+        low, high = MIN_ELEVATION_RANGE_DEG
+        _require(
+            low <= self.min_elevation_deg < high, "min_elevation_deg", f"must be within [{low:g}, {high:g})"
+        )
         azimuths = [az for az, _ in self.horizon_mask]
         _require(
             all(0.0 <= az < 360.0 for az in azimuths) and len(set(azimuths)) == len(azimuths),
@@ -74,7 +84,7 @@ class StationSettings:
             "horizon_mask",
             "elevations must be within [0, 90)",
         )
-        _require(1 <= self.antennas <= 16, "antennas", "must be within [1, 16]")
+        _within(self.antennas, ANTENNAS_RANGE, "antennas")
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,7 @@ class RotatorSettings:
         try:
             self.limits_over(RotatorLimits())
         except DeviceConfigError as exc:
-            raise _FieldError("park_azimuth_deg", str(exc).removeprefix("rotator limits: ")) from None
+            raise FieldError("park_azimuth_deg", str(exc).removeprefix("rotator limits: ")) from None
 
     def limits_over(self, base: RotatorLimits) -> RotatorLimits:
         """`base` (what the device reports or is assumed to do) with the configured fields on top; a
@@ -208,7 +218,7 @@ class SatelliteSettings:
             self.frequency_plan()
         except ValueError as exc:
             key = "uplink_hz" if "uplink" in str(exc) and self.uplink_hz is not None else "downlink_hz"
-            raise _FieldError(key, str(exc)) from None
+            raise FieldError(key, str(exc)) from None
 
     def frequency_plan(self) -> FrequencyPlan | None:
         """The Doppler controller's plan (None without frequencies). ValueError if inconsistent."""
@@ -316,7 +326,9 @@ class LayoutState:
     extra: Mapping[str, str] = field(default_factory=dict)  # per-view state, e.g. map view range
 
 
-class _FieldError(ValueError):
+class FieldError(ValueError):
+    """A settings entry's bad field: `key` names it, `message` says what is wrong (one line)."""
+
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
@@ -325,7 +337,12 @@ class _FieldError(ValueError):
 
 def _require(ok: bool, key: str, message: str) -> None:
     if not ok:
-        raise _FieldError(key, message)
+        raise FieldError(key, message)
+
+
+def _within(value: float, bounds: tuple[float, float], key: str) -> None:
+    low, high = bounds
+    _require(low <= value <= high, key, f"must be within [{low:g}, {high:g}]")
 
 
 def _pair(first: float | None, second: float | None) -> tuple[float, float] | None:
@@ -392,18 +409,28 @@ def parse_settings(text: str, source: str = SETTINGS_FILE) -> AppSettings:
 
 
 def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locate: _Locator) -> _T:
-    where = f"{section}[{index}]"
+    try:
+        return entry_from_values(cls, entry)
+    except FieldError as exc:
+        where = f"{locate(section, index, exc.key)}: {section}[{index}].{exc.key}"
+        raise InputError(f"{where}: {exc.message}") from None
+
+
+def entry_from_values(cls: type[_T], values: Mapping[str, Any]) -> _T:
+    """A settings entry (`StationSettings`, `SatelliteSettings`, ...) from a table's values, as
+    TOML gives them (int for float is fine; absent for a default): type checks, then the entry's
+    own checks. Raises `FieldError` naming the first bad field."""
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    for key in entry:
+    for key in values:
         if key not in known:
-            raise InputError(f"{locate(section, index, key)}: {where}.{key}: unknown field")
-    values: dict[str, Any] = {}
+            raise FieldError(key, "unknown field")
+    checked: dict[str, Any] = {}
     for name, spec in known.items():
-        if name not in entry:
+        if name not in values:
             if spec.default is MISSING and spec.default_factory is MISSING:
-                raise InputError(f"{locate(section, index)}: {where}.{name}: missing")
+                raise FieldError(name, "missing")
             continue
-        value = entry[name]
+        value = values[name]
         expected = spec.type if isinstance(spec.type, str) else spec.type.__name__
         if expected == "float" or expected == "float | None":
             ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
@@ -413,8 +440,8 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
         elif expected == "int":
             ok = isinstance(value, int) and not isinstance(value, bool)
         elif expected == "tuple[tuple[float, float], ...]":
-            ok = isinstance(value, list) and all(
-                isinstance(pair, list)
+            ok = isinstance(value, list | tuple) and all(
+                isinstance(pair, list | tuple)
                 and len(pair) == 2
                 and all(
                     isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair
@@ -425,14 +452,44 @@ def _build(cls: type[_T], entry: dict[str, Any], section: str, index: int, locat
         else:  # pragma: no cover - every settings field has a case above
             raise TypeError(f"unsupported field type {expected}")
         if not ok:
-            raise InputError(
-                f"{locate(section, index, name)}: {where}.{name}: must be a {_NOUN[expected]}, got {value!r}"
-            )
-        values[name] = value
+            raise FieldError(name, f"must be a {_NOUN[expected]}, got {value!r}")
+        checked[name] = value
+    return cls(**checked)
+
+
+def read_horizon_mask(path: Path) -> tuple[tuple[float, float], ...]:
+    """A horizon mask from a text file: one `azimuth_deg elevation_deg` pair a line (spaces or a
+    comma between), `#` comments. Raises InputError naming file:line; the station's own checks
+    (ranges, distinct azimuths) apply when the mask is used."""
     try:
-        return cls(**values)
-    except _FieldError as exc:
-        raise InputError(f"{locate(section, index, exc.key)}: {where}.{exc.key}: {exc.message}") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    points: list[tuple[float, float]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split("#", 1)[0].replace(",", " ").split()
+        if not words:
+            continue
+        try:
+            azimuth_deg, elevation_deg = (float(word) for word in words)
+        except ValueError:
+            raise InputError(
+                f"{path}:{number}: expected 'azimuth_deg elevation_deg', got {line.strip()!r}"
+            ) from None
+        if not (math.isfinite(azimuth_deg) and math.isfinite(elevation_deg)):
+            raise InputError(f"{path}:{number}: not a finite number: {line.strip()!r}")
+        points.append((azimuth_deg, elevation_deg))
+    return tuple(points)
+
+
+def settings_problem(settings: AppSettings) -> str | None:
+    """What the loader would refuse in `settings` once saved (a duplicate name, a station naming a
+    rotator or radio that is not there), as its one-line message; None when it would load."""
+    try:
+        parse_settings(settings_to_toml(settings), SETTINGS_FILE)
+    except InputError as exc:
+        return str(exc)
+    return None
 
 
 _NOUN = {
@@ -506,11 +563,16 @@ def settings_to_toml(settings: AppSettings) -> str:
         document["show_demo"] = True
     if settings.element_files:
         document["element_files"] = list(settings.element_files)
+    # Each entry as its own [[section]] table (never inline), so the loader's errors name its line.
+    chunks = [tomli_w.dumps(document)]
     for section in _SECTIONS:
-        entries = getattr(settings, section)
-        if entries:
-            document[section] = [_as_table(entry) for entry in entries]
-    return tomli_w.dumps(document)
+        for entry in getattr(settings, section):
+            table = _as_table(entry)
+            mask = table.pop("horizon_mask", None)
+            chunks.append(f"\n[[{section}]]\n{tomli_w.dumps(table)}")
+            if mask is not None:  # pairs on one line, as an operator writes them
+                chunks.append(f"horizon_mask = [{', '.join(f'[{a!r}, {b!r}]' for a, b in mask)}]\n")
+    return "".join(chunks)
 
 
 def _as_table(entry: Any) -> dict[str, Any]:
@@ -525,9 +587,21 @@ def _as_table(entry: Any) -> dict[str, Any]:
 
 
 def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
+    """Write atomically; the file it replaces is kept beside it as `settings.toml.bak`."""
     path = settings_path() if path is None else path
-    _write_atomically(path, settings_to_toml(settings))
+    write_keeping_backup(path, settings_to_toml(settings))
     return path
+
+
+def write_keeping_backup(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text`, keeping the file it replaces as `<name>.bak`."""
+    if path.exists():
+        shutil.copy2(path, backup_path(path))
+    _write_atomically(path, text)
+
+
+def backup_path(path: Path) -> Path:
+    return path.with_name(path.name + ".bak")
 
 
 def load_layout(path: Path | None = None) -> LayoutState:

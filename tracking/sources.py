@@ -399,6 +399,19 @@ def _source_from_table(entry: Mapping[str, object], defaults: Mapping[str, objec
     return replace(source, min_interval_s=interval_h * 3600.0, timeout_s=timeout_s)
 
 
+def sources_to_toml(sources: Sequence[ElementSource]) -> str:
+    """`sources.toml` text that `parse_sources_toml` reads back as `sources` (each by its URL)."""
+    lines: list[str] = []
+    for source in sources:
+        lines += ["[[source]]", f"name = {json.dumps(source.name)}", f"url = {json.dumps(source.url)}"]
+        if source.min_interval_s != DEFAULT_MIN_INTERVAL_S:
+            lines.append(f"min_interval_hours = {source.min_interval_s / 3600.0!r}")
+        if source.timeout_s != DEFAULT_TIMEOUT_S:
+            lines.append(f"timeout_s = {source.timeout_s!r}")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def select_sources(sources: Sequence[ElementSource], names: Sequence[str]) -> tuple[ElementSource, ...]:
     """The sources named (all when `names` is empty); ValueError for an unknown name."""
     if not names:

@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from groundstation import settings as folders
 from groundstation.app_settings import THEMES, AppSettings, LayoutState
+from groundstation.cli.elements import SOURCES_FILE, load_sources
+from groundstation.errors import InputError
 from groundstation.scene import Scene
 from ui.clock_controller import ClockController
 from ui.console_view import ConsoleView
@@ -32,6 +35,8 @@ from ui.map_view import MapView
 from ui.operations import Operations
 from ui.radio_panel import RadioPanel
 from ui.selection import Selection
+from ui.settings_apply import Applied, SettingsApplier
+from ui.settings_dialog import SettingsDialog
 from ui.sky_plot import SkyPlotView
 from ui.status_bar import StatusBar
 from ui.theme import apply_theme, load_theme
@@ -68,6 +73,8 @@ class MainWindow(QMainWindow):
         self.events = EventLog(clock)
         self.operations = Operations(self)
         self.actions_by_name: dict[str, QAction] = {}
+        self.settings_applier = SettingsApplier(clock, self)
+        self.settings_dialog: SettingsDialog | None = None
 
         # Panels, each its own module; the window only docks them.
         self.map_view = MapView(self.selection, self.theme)
@@ -172,6 +179,7 @@ class MainWindow(QMainWindow):
         self._action("theme", "Toggle dark/light theme", self._toggle_theme, "Ctrl+T")
         self._action("plan", "Plan contacts now", self.timeline.plan_now, "Ctrl+P")
         self._action("engage", "Engage rotator and rig", self._toggle_engage, "Ctrl+E").setCheckable(True)
+        self._action("settings", "Settings…", self.open_settings, "Ctrl+,")
         self._action("shortcuts", "Keyboard shortcuts", self._show_shortcuts, "F1")
         for number, (name, text) in enumerate(PANEL_SHORTCUTS, start=1):
             self._action(f"show_{name}", f"Show {text}", lambda n=name: self.show_panel(n), f"Alt+{number}")
@@ -197,7 +205,8 @@ class MainWindow(QMainWindow):
         self.find_box.setClearButtonEnabled(True)
         self.find_box.setMaximumWidth(280)
         names = [f"{e.name} #{e.norad_id}" for e in self.scene.elements]
-        completer = QCompleter(QStringListModel(names, self), self)
+        self._find_names = QStringListModel(names, self)
+        completer = QCompleter(self._find_names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.find_box.setCompleter(completer)
@@ -211,6 +220,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self.actions_by_name["quit"])
+        edit_menu = menu.addMenu("&Edit")
+        edit_menu.addAction(self.actions_by_name["settings"])
         time_menu = menu.addMenu("&Time")
         for name in ("pause", "slower", "faster", "back", "forward", "real_time"):
             time_menu.addAction(self.actions_by_name[name])
@@ -291,6 +302,62 @@ class MainWindow(QMainWindow):
         self.radio.apply_theme(self.theme)
         self.event_log.apply_theme(self.theme)
 
+    def open_settings(self) -> SettingsDialog:
+        """The settings dialog on the current settings (one at a time)."""
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            return self.settings_dialog
+        sources_note = ""
+        try:
+            sources = load_sources()
+        except InputError as exc:  # shown, and the file left alone unless the operator edits the list
+            sources, sources_note = (), f"sources not loaded: {exc}"
+        dialog = SettingsDialog(
+            self.settings,
+            sources,
+            folders.config_dir() / SOURCES_FILE,
+            folders.data_dir() / "keys",
+            self.settings_applier,
+            self.clock,
+            self.selection.node,
+            sources_note,
+            self,
+        )
+        dialog.saved.connect(self.use_settings)
+        dialog.show()
+        self.settings_dialog = dialog
+        return dialog
+
+    def use_settings(self, applied: Applied) -> None:
+        """Switch every view to saved settings and the scene built for them (in a worker)."""
+        self.settings, self.scene = applied.settings, applied.scene
+        scene = applied.scene
+        self.setWindowTitle(f"groundstation — {scene.title}")
+        self._find_names.setStringList([f"{e.name} #{e.norad_id}" for e in scene.elements])
+        names = [s.name for s in scene.stations]
+        keep = self.selection.station if self.selection.station in names else (names[0] if names else "")
+        self.station_box.blockSignals(True)
+        self.station_box.clear()
+        self.station_box.addItems(names)
+        self.station_box.setCurrentText(keep)
+        self.station_box.blockSignals(False)
+        self.selection.select_station(keep)
+        if self.selection.node is not None and scene.index_of(self.selection.node) is None:
+            self.selection.select_node(None)
+        self.map_view.set_scene(scene)
+        self.sky_plot.set_scene(scene, applied.settings)
+        self.timeline.set_scene(scene, applied.settings)
+        self.fleet.set_scene(scene)
+        self.console.set_scene(scene)
+        self.radio.set_scene(scene, applied.settings)
+        self.events.post(
+            "info",
+            "settings",
+            f"saved to {applied.path}; {len(scene.elements)} objects, {len(scene.stations)} stations",
+        )
+        for warning in scene.warnings:
+            self.events.post("warning", "elements", warning)
+
     def _show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", shortcuts_text(self.actions_by_name.values()))
 
@@ -349,6 +416,9 @@ class MainWindow(QMainWindow):
         self.timeline.shutdown()
         self.operations.shutdown()
         self.radio.shutdown()
+        if self.settings_dialog is not None:
+            self.settings_dialog.reject()
+        self.settings_applier.shutdown()
         super().closeEvent(event)
 
 

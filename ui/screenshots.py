@@ -12,6 +12,7 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from groundstation.app_settings import AppSettings
 from groundstation.scene import load_scene
@@ -130,8 +131,25 @@ def take_screenshots(out_dir: Path, themes: tuple[str, ...] = THEMES) -> list[Pa
                 raise OSError(f"cannot write {path}")
             paths.append(path)
         window.map_dock.raise_()  # the default tab again
+        paths.append(_settings_shot(app, window, out_dir / shot_name("settings", theme)))
     window.close()
     return paths
+
+
+def _settings_shot(app: Any, window: Any, path: Path) -> Path:
+    """The settings dialog on the demo's first station (its rotator, radio and horizon mask)."""
+    from PySide6.QtCore import QElapsedTimer
+
+    dialog = window.open_settings()
+    settle = QElapsedTimer()
+    settle.start()
+    while settle.elapsed() < SETTLE_MS:
+        app.processEvents()
+    saved = dialog.grab().save(str(path))
+    dialog.reject()
+    if not saved:
+        raise OSError(f"cannot write {path}")
+    return path
 
 
 def main(argv: list[str]) -> int:

@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from groundstation import settings
+from groundstation.app_settings import write_keeping_backup
 from groundstation.clock import SystemClock
 from groundstation.errors import InputError
 from tracking.element_io import ElementsFileError, ElementsReadResult, format_elements, read_elements
 from tracking.elements import Elements
-from tracking.sources import DEFAULT_SOURCES, ElementCache, ElementSource, parse_sources_toml, select_sources
+from tracking.sources import (
+    DEFAULT_SOURCES,
+    ElementCache,
+    ElementSource,
+    parse_sources_toml,
+    select_sources,
+    sources_to_toml,
+)
 from tracking.walker import walker_delta
 
 DEFAULT_MAX_AGE_DAYS = 7.0
@@ -106,6 +114,13 @@ def load_sources() -> tuple[ElementSource, ...]:
         return parse_sources_toml(text, str(path))
     except ValueError as exc:
         raise InputError(str(exc)) from None
+
+
+def save_sources(sources: Sequence[ElementSource]) -> Path:
+    """Write sources.toml (the previous one kept as sources.toml.bak)."""
+    path = settings.config_dir() / SOURCES_FILE
+    write_keeping_backup(path, sources_to_toml(sources))
+    return path
 
 
 def element_cache() -> ElementCache:

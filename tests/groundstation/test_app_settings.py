@@ -308,3 +308,49 @@ RADIO_BAD_EDITS = [
 def test_bad_radio_and_limit_settings_name_file_line_and_field(old, new, expected):
     assert old in RADIO_AND_LIMITS
     assert error_of(RADIO_AND_LIMITS.replace(old, new, 1)).startswith(expected)
+
+
+def test_entries_from_form_values_fail_on_the_field_with_the_loaders_words():
+    from groundstation.app_settings import FieldError, entry_from_values
+
+    station = entry_from_values(StationSettings, {"name": "A", "latitude_deg": 1, "longitude_deg": 2.5})
+    assert station == StationSettings("A", 1.0, 2.5)
+    with pytest.raises(FieldError) as bad:
+        entry_from_values(StationSettings, {"name": "A", "latitude_deg": "north", "longitude_deg": 0.0})
+    assert (bad.value.key, bad.value.message) == ("latitude_deg", "must be a number, got 'north'")
+    with pytest.raises(FieldError) as missing:
+        entry_from_values(StationSettings, {"name": "A", "latitude_deg": 1.0})
+    assert (missing.value.key, missing.value.message) == ("longitude_deg", "missing")
+
+
+def test_settings_problem_is_what_the_loader_would_refuse():
+    from groundstation.app_settings import settings_problem
+
+    assert settings_problem(AppSettings.demo()) is None
+    dangling = AppSettings(stations=(StationSettings("A", 0.0, 0.0, rotator="gone"),))
+    assert settings_problem(dangling) == "settings.toml:7: stations[0].rotator: no rotator named 'gone'"
+
+
+def test_saving_keeps_the_replaced_file_as_bak(isolated_dirs):
+    from groundstation.app_settings import backup_path
+
+    path = save_settings(AppSettings.demo())
+    first = path.read_text(encoding="utf-8")
+    assert not backup_path(path).exists()
+    save_settings(AppSettings(stations=(StationSettings("A", 1.0, 2.0),)))
+    assert backup_path(path).read_text(encoding="utf-8") == first
+    assert load_settings() == AppSettings(stations=(StationSettings("A", 1.0, 2.0),))
+
+
+def test_a_horizon_mask_file_reads_with_file_line_errors(tmp_path):
+    from groundstation.app_settings import read_horizon_mask
+
+    good = tmp_path / "mask.txt"
+    good.write_text("# roof line\n0 2\n  90.5,7 # chimney\n\n180 3\n", encoding="utf-8")
+    assert read_horizon_mask(good) == ((0.0, 2.0), (90.5, 7.0), (180.0, 3.0))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0 2\n90 7 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{bad}:2: expected 'azimuth_deg elevation_deg', got '90 7 1'$"):
+        read_horizon_mask(bad)
+    with pytest.raises(InputError, match="cannot read"):
+        read_horizon_mask(tmp_path / "absent.txt")

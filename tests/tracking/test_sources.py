@@ -311,3 +311,13 @@ def test_bad_sources_toml_is_one_line(text, message):
     with pytest.raises(ValueError, match=message) as exc:
         parse_sources_toml(text, "sources.toml")
     assert "\n" not in str(exc.value)
+
+
+def test_sources_written_read_back_the_same():
+    from tracking.sources import ElementSource, parse_sources_toml, sources_to_toml
+
+    sources = (
+        ElementSource.celestrak_group("amateur"),
+        ElementSource("local", 'file:///tmp/my "own".tle', min_interval_s=1800.0, timeout_s=5.0),
+    )
+    assert parse_sources_toml(sources_to_toml(sources), "sources.toml") == sources

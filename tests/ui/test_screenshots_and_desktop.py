@@ -18,7 +18,7 @@ def pixels(path):
 
 def test_screenshots_of_the_window_and_each_view_are_rendered(qapp, tmp_path, isolated_dirs):
     paths = take_screenshots(tmp_path / "shots")
-    views = ("main-window", "map", "sky", "timeline", "fleet", "console", "radio", "event-log")
+    views = ("main-window", "map", "sky", "timeline", "fleet", "console", "radio", "event-log", "settings")
     assert {p.name for p in paths} == {f"{v}{suffix}.png" for v in views for suffix in ("", "-light")}
     for path in paths:
         rgb = pixels(path)
