@@ -32,7 +32,8 @@ from groundstation.app_settings import AppSettings, StationSettings
 from groundstation.radio_monitor import FLOOR_DB, DopplerView, RxMonitor, RxUpdate, doppler_view, frame_line
 from groundstation.scene import Scene
 from groundstation.sky_plot import station_location
-from groundstation.station.doppler import RadioSlot
+from groundstation.station.configured import frequency_plan, station_radio
+from groundstation.station.doppler import DopplerController, RadioSlot, TunedFrequencies
 from radios.ax25 import Frame
 from radios.errors import DeviceConfigError, DeviceError
 from radios.packet_modem import PacketModem
@@ -85,6 +86,7 @@ class RadioPanel(QWidget):
         self._doppler: DopplerView | None = None
         self.frames_shown = 0
         self.sdr_slot = RadioSlot()
+        self._follow: DopplerController | None = None  # the panel's own "Follow Doppler"
         self._follow_checked = False  # the operator's choice, kept while a session drives the radio
 
         self.start_button = QPushButton("Start")
@@ -356,19 +358,33 @@ class RadioPanel(QWidget):
         driven = self._show_driver()
         station, scene, node = self.station(), self._scene, self._selection.node
         index = scene.index_of(node) if scene is not None and node is not None else None
-        if station is None or scene is None or index is None or not self._downlink_hz:
-            self._doppler = None
-            return
-        view = doppler_view(
-            scene.elements[index], station_location(station), moment, self._downlink_hz, self._uplink_hz
+        element = scene.elements[index] if scene is not None and index is not None else None
+        plan = (
+            frequency_plan(self._settings, element.norad_id, station_radio(self._settings, station))
+            if station is not None and element is not None
+            else None
         )
+        if station is None or element is None or plan is None or plan.downlink_hz is None:
+            self._doppler = self._follow = None
+            return
+        # As the engaged session tunes: the satellite's plan (calibration offsets included).
+        down_hz = plan.downlink_hz + plan.downlink_offset_hz
+        up_hz = plan.uplink_hz + plan.uplink_offset_hz if plan.uplink_hz is not None else 0.0
+        view = doppler_view(element, station_location(station), moment, down_hz, up_hz)
         self._doppler = view
-        self.doppler_label.setText(view.text(self._downlink_hz, self._uplink_hz))
+        self.doppler_label.setText(view.text(down_hz, up_hz))
         monitor = self._monitor
-        if not driven and self.track_box.isChecked() and monitor is not None and view.elevation_deg > 0.0:
-            target = view.downlink_hz
-            if abs(target - monitor.centre_hz) >= 1.0 and not self.background.busy("tune"):
-                self.background.submit("tune", lambda: monitor.tune(target))
+        follow = self.track_box.isChecked() and monitor is not None and view.elevation_deg > 0.0
+        if driven or not follow or monitor is None:
+            self._follow = None  # whoever tunes next starts from what the radio holds
+            return
+        if self._follow is None or self._follow.plan != plan:
+            self._follow = DopplerController(plan)
+        # The same threshold as the engaged session: resend only past it (this tick is the interval).
+        due = self._follow.due(TunedFrequencies(view.downlink_hz, None)).rx_hz
+        if due is not None and not self.background.busy("tune"):
+            self._follow.record_rx(due)
+            self.background.submit("tune", lambda: monitor.tune(due))
 
     @property
     def doppler(self) -> DopplerView | None:

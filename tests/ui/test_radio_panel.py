@@ -1,16 +1,24 @@
-from groundstation.app_settings import AppSettings, RadioSettings, StationSettings
+from dataclasses import replace
+
+from groundstation.app_settings import AppSettings, RadioSettings, SatelliteSettings, StationSettings
 from groundstation.radio_monitor import doppler_view
 from groundstation.scene import load_scene
-from groundstation.sky_plot import station_location
+from groundstation.sky_plot import plan_sky, station_location
+from groundstation.station.doppler import DopplerSettings
 from radios.registry import open_rig
 from radios.rotator import Pointing
 from tests.radios.hamlib_daemons import HamlibDaemon
 from tests.ui.conftest import T0
+from tracking.look import downlink_frequency_hz, look_angles
+from tracking.propagation import Propagator
 from ui.radio_panel import RadioPanel
 from ui.selection import Selection
 from ui.theme import load_theme
 
 RADIO_MS = 30_000
+THRESHOLD_HZ = DopplerSettings().threshold_hz  # Follow Doppler resends past this, as Engage does
+OFFSET_HZ = 3_000.0  # the satellite's transmitter is this far off (calibration)
+IN_PASS_NODE = 5  # a demo node that passes over Delft just after T0
 
 
 def make_panel(qtbot, settings):
@@ -83,3 +91,30 @@ def test_a_hamlib_rig_state_is_polled(qtbot):
         panel.shutdown()
     finally:
         daemon.kill()
+
+
+def test_follow_doppler_tunes_the_sdr_to_the_satellites_plan_with_its_calibration_offset(qtbot):
+    demo = AppSettings.demo()
+    element = load_scene(demo, T0).elements[IN_PASS_NODE]
+    satellite = SatelliteSettings(element.norad_id, downlink_hz=435_800_000.0, downlink_offset_hz=OFFSET_HZ)
+    settings = replace(demo, satellites=(satellite,))
+    panel, selection, _scene = make_panel(qtbot, settings)
+    station = settings.stations[0]
+    found = plan_sky(station, element, T0).tracks[0].pass_
+    moment = found.aos + (found.los - found.aos) / 2
+    selection.select_node(element.norad_id)
+    with qtbot.waitSignal(panel.update_applied, timeout=RADIO_MS):
+        panel.start_button.click()
+    panel.track_box.setChecked(True)
+    look = look_angles(Propagator([element]).propagate(moment), station_location(station))
+    expected = float(downlink_frequency_hz(435_800_000.0 + OFFSET_HZ, float(look.range_rate_m_s[0, 0])))
+    radio = panel.sdr_slot.radio
+    assert radio is not None
+
+    def tuned() -> bool:
+        panel.show_time(moment)  # a clock tick
+        return abs(radio.settings.frequency_hz - expected) < THRESHOLD_HZ
+
+    qtbot.waitUntil(tuned, timeout=RADIO_MS)
+    assert f"{expected / 1e6:.6f} MHz" in panel.doppler_label.text()
+    panel.shutdown()
