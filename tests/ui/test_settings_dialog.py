@@ -12,6 +12,7 @@ from groundstation.errors import InputError
 from tests.conftest import require_tool
 from tests.radios.hamlib_daemons import HamlibDaemon
 
+SCREEN = (1366, 768)
 APPLY_TIMEOUT_MS = 20_000
 DEVICE_TIMEOUT_MS = 10_000
 
@@ -197,3 +198,31 @@ def test_rig_test_reads_rigctld_frequency(qtbot, window):
         assert page.rig_result.text() == "436.795000 MHz  USB"
     finally:
         daemon.kill()
+
+
+def test_sources_and_keys_edited_are_saved_and_read_back_by_the_core(qtbot, window, tmp_path):
+    from groundstation.cli.elements import load_sources
+    from tracking.sources import DEFAULT_SOURCES, ElementSource
+
+    dialog = window.open_settings()
+    assert dialog.width() <= SCREEN[0]  # usable at 1366x768
+    assert dialog.height() <= SCREEN[1]
+    sources = dialog.elements.sources
+    sources.add_row(["local", "ftp://example.org/x.tle", "", ""])
+    assert sources.problem == "row 2: source local: URL 'ftp://example.org/x.tle' must be http(s) or file"
+    assert not dialog.ok_button.isEnabled()
+    sources.table.item(1, 1).setText(f"file://{tmp_path}/x.tle")
+    sources.table.item(1, 2).setText("0.5")
+    assert sources.problem == ""
+    keys = dialog.keys.keys
+    keys.add_row(["alice", ""])
+    assert keys.problem == "row 1: path: must not be empty"
+    keys.table.item(0, 1).setText(str(tmp_path / "alice.key"))
+    press_ok(qtbot, dialog)
+    assert load_sources() == (
+        *DEFAULT_SOURCES,
+        ElementSource("local", f"file://{tmp_path}/x.tle", min_interval_s=1800.0),
+    )
+    saved = load_settings()
+    assert saved is not None
+    assert [(k.name, k.path) for k in saved.keys] == [("alice", str(tmp_path / "alice.key"))]
