@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography_vectors import open_vector_file
+from dilithium_py.ml_dsa import ML_DSA_44, ML_DSA_65, ML_DSA_87
 
 from groundstation.governance.algorithms import Algorithm, parse_spki_der
 from groundstation.governance.backends import verify_signature
@@ -51,31 +53,50 @@ def test_nist_kat_seed_to_public_key_and_signature(level: int):
 
 
 WYCHEPROOF = {
-    "mldsa_44_verify_test.json": Algorithm.ML_DSA_44,
-    "mldsa_65_verify_test.json": Algorithm.ML_DSA_65,
+    "mldsa_44_verify_test.json": (Algorithm.ML_DSA_44, ML_DSA_44),
+    "mldsa_65_verify_test.json": (Algorithm.ML_DSA_65, ML_DSA_65),
+    "mldsa_87_verify_test.json": (Algorithm.ML_DSA_87, ML_DSA_87),
 }
+# The tcIds vendored per file (README.md says why these): a test dropped or renumbered by a later
+# transcription fails here.
+VENDORED_TC_IDS = {
+    "mldsa_44_verify_test.json": (1, 2, 4, 5, 6, 7, 8, 9),
+    "mldsa_65_verify_test.json": (1, 2),
+    "mldsa_87_verify_test.json": (1, 2, *range(6, 18)),
+}
+RESULTS = ("valid", "invalid", "acceptable")
+
+
+def _oracle_verifies(oracle: Any, public: bytes, signature: bytes, message: bytes, context: bytes) -> bool:
+    try:
+        return bool(oracle.verify(public, message, signature, ctx=context))
+    except ValueError:
+        # dilithium-py refuses a context over 255 bytes by raising; FIPS 204 verification rejects it.
+        return False
 
 
 @pytest.mark.parametrize("name", sorted(WYCHEPROOF))
 def test_wycheproof_verify_vectors(name: str):
     document = json.loads((VECTORS / name).read_text())
-    algorithm = WYCHEPROOF[name]
+    algorithm, oracle = WYCHEPROOF[name]
     assert document["algorithm"] == algorithm.label
-    results = []
+    results, tc_ids = [], []
     for group in document["testGroups"]:
         public = bytes.fromhex(group["publicKey"])
         if "publicKeyDer" in group:
             assert parse_spki_der(bytes.fromhex(group["publicKeyDer"])) == (algorithm, public)
         for test in group["tests"]:
-            verified = verify_signature(
-                algorithm,
-                public,
-                bytes.fromhex(test["sig"]),
-                bytes.fromhex(test["msg"]),
-                bytes.fromhex(test.get("ctx", "")),
-            )
-            assert verified == (test["result"] == "valid"), test["tcId"]
+            signature, message = bytes.fromhex(test["sig"]), bytes.fromhex(test["msg"])
+            context = bytes.fromhex(test.get("ctx", ""))
+            assert test["result"] in RESULTS, test["tcId"]
+            verified = verify_signature(algorithm, public, signature, message, context)
+            # The independent implementation must reach the same verdict, acceptable cases included.
+            assert _oracle_verifies(oracle, public, signature, message, context) == verified, test["tcId"]
+            if test["result"] != "acceptable":
+                assert verified == (test["result"] == "valid"), test["tcId"]
             results.append(test["result"])
+            tc_ids.append(test["tcId"])
+    assert tuple(tc_ids) == VENDORED_TC_IDS[name]
     assert len(results) == document["numberOfTests"]
     assert "valid" in results
 
