@@ -70,7 +70,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         metavar="FILE",
         help="the app's settings.toml (default: the app's own, when it exists): a --station NAME "
-        "without coordinates is looked up there with its rotator (limits included) and hamlib radio; "
+        "without coordinates is looked up there with its rotator (limits included), hamlib radio "
+        "(its frequencies when the satellite has none) and horizon (minimum elevation and mask: AOS/LOS); "
         "a [[satellites]] entry with this catalog number gives frequencies, offsets, mode and "
         "transponder. Options given here override it.",
     )
