@@ -1,6 +1,6 @@
 """What the fleet health view shows, without Qt: one line per node from the telemetry's fleet model
 (status colour, battery, temperatures, mode, last contact, next pass, alarms), the history of any
-parameter with its limit lines, and the node's open alarms.
+parameter with its limit lines, the node's open alarms and its alarm history (every transition).
 
 Times shown are relative to the injected clock ("4 min ago", "in 1:02:10"), formatted here so the
 tests read exactly what the operator reads.
@@ -15,7 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
-from groundstation.telemetry.alarms import Alarm, Severity
+from groundstation.telemetry.alarms import Alarm, AlarmEventKind, AlarmHistoryEntry, AlarmKind, Severity
 from groundstation.telemetry.archive import ParameterSeries
 from groundstation.telemetry.dictionary import LimitRanges, TelemetryDictionary
 from groundstation.telemetry.health import FleetRow
@@ -215,6 +215,72 @@ def alarm_lines(alarms: Sequence[Alarm], now: datetime) -> tuple[AlarmLine, ...]
                 ),
                 acknowledged=alarm.acknowledged,
                 shelved=shelved,
+            )
+        )
+    return tuple(lines)
+
+
+HISTORY_COLUMNS = ("Time", "Alarm", "Event", "Severity", "Value", "Detail")
+# How each transition reads in the history; "returned" is what operators call cleared.
+EVENT_WORDS = {
+    AlarmEventKind.RAISED: "raised",
+    AlarmEventKind.ESCALATED: "escalated",
+    AlarmEventKind.DEESCALATED: "de-escalated",
+    AlarmEventKind.RETURNED: "cleared",
+    AlarmEventKind.ACKNOWLEDGED: "acknowledged",
+    AlarmEventKind.SHELVED: "shelved",
+    AlarmEventKind.UNSHELVED: "unshelved",
+    AlarmEventKind.CLOSED: "closed",
+}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One alarm transition, as shown in the history table."""
+
+    event_id: int
+    alarm_id: int
+    kind: AlarmEventKind
+    severity: Severity
+    actor: str | None
+    cells: tuple[str, ...]  # one per HISTORY_COLUMNS entry
+
+
+def _history_label(entry: AlarmHistoryEntry) -> str:
+    if entry.alarm_kind == AlarmKind.STALE:
+        return f"stale {entry.parameter}"
+    if entry.alarm_kind == AlarmKind.COMMAND:
+        return f"{entry.parameter} #{entry.command_id}"
+    return entry.parameter
+
+
+def history_lines(entries: Sequence[AlarmHistoryEntry]) -> tuple[HistoryLine, ...]:
+    """The history table, in the archive's order (oldest first)."""
+    lines = []
+    for entry in entries:
+        who = [f"by {entry.actor}"] if entry.actor else []
+        if entry.kind == AlarmEventKind.SHELVED and entry.shelved_until is not None:
+            who.insert(0, f"until {entry.shelved_until:%Y-%m-%d %H:%M}Z")
+        detail = [" ".join(who)] if who else []
+        if entry.alarm_kind == AlarmKind.COMMAND and entry.kind == AlarmEventKind.RAISED:
+            detail.append(f"command #{entry.command_id}: {entry.detail or 'no reason given'}")
+        if entry.comment:
+            detail.append(f"“{entry.comment}”")
+        lines.append(
+            HistoryLine(
+                event_id=entry.event_id,
+                alarm_id=entry.alarm_id,
+                kind=entry.kind,
+                severity=entry.severity,
+                actor=entry.actor,
+                cells=(
+                    f"{entry.time:%Y-%m-%d %H:%M:%S}Z",
+                    _history_label(entry),
+                    EVENT_WORDS[entry.kind],
+                    entry.severity.label.upper(),
+                    "—" if math.isnan(entry.value) else f"{entry.value:g}",
+                    ", ".join(detail),
+                ),
             )
         )
     return tuple(lines)

@@ -1,6 +1,7 @@
 """Fleet health: one row per node (status colour, battery, temperatures, mode, last contact, next
 pass, alarms); below it, any parameter of the selected node over time with its limit lines, and the
-node's open alarms, which the operator acknowledges or shelves.
+node's open alarms, which the operator acknowledges or shelves, and its alarm history (every
+transition, exportable as CSV).
 
 The telemetry lives with the operations thread (`ui.operations`): every query and every alarm
 action goes there and comes back as a result; new telemetry or alarm events trigger one refresh
@@ -12,6 +13,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -36,25 +40,28 @@ from PySide6.QtWidgets import (
 from groundstation.fleet_view import (
     ALARM_COLUMNS,
     COLUMNS,
+    HISTORY_COLUMNS,
     SHELVE_CHOICES_S,
     AlarmLine,
     FleetLine,
+    HistoryLine,
     ParameterPlot,
     alarm_lines,
     fleet_lines,
+    history_lines,
     parameter_plot,
     plottable_parameters,
 )
 from groundstation.scene import Scene
 from groundstation.sim.events import AlarmChanged, PassEnded, TelemetryReceived
 from groundstation.sim.simulation import Simulation
-from groundstation.telemetry.alarms import Alarm, Severity
+from groundstation.telemetry.alarms import Alarm, AlarmStore, Severity
 from groundstation.telemetry.health import FleetRow
 from ui.operations import Operations
 from ui.selection import Selection
 from ui.theme import Theme
 
-HISTORY = timedelta(hours=24)  # how far back a parameter plot reaches
+HISTORY = timedelta(hours=24)  # how far back a parameter plot and the alarm history reach
 AGE_REFRESH_MS = 1000
 MAX_LIMIT_LINES = 4
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -106,6 +113,8 @@ class FleetView(QWidget):
     rows_applied = Signal(object)  # tuple[FleetLine, ...]
     plot_applied = Signal(object)  # ParameterPlot
     alarms_applied = Signal(object)  # tuple[AlarmLine, ...]
+    history_applied = Signal(object)  # tuple[HistoryLine, ...]
+    history_exported = Signal(str)  # path
     message = Signal(str, str)
 
     def __init__(
@@ -121,6 +130,7 @@ class FleetView(QWidget):
         self._rows: tuple[FleetRow, ...] = ()
         self._moment: datetime | None = None
         self._alarms: tuple[AlarmLine, ...] = ()
+        self._history: tuple[HistoryLine, ...] = ()
         self.operator = getpass.getuser() or "operator"
 
         self.model = FleetTableModel()
@@ -165,6 +175,19 @@ class FleetView(QWidget):
         self.shelve_button.setObjectName("fleet_shelve")
         self.unshelve_button = QPushButton("Unshelve")
 
+        self.history_table = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.history_table.setObjectName("fleet_alarm_history")
+        self.history_table.setHorizontalHeaderLabels(list(HISTORY_COLUMNS))
+        self.history_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history_table.verticalHeader().setVisible(False)
+        self.history_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.history_table.horizontalHeader().setStretchLastSection(True)
+        self.history_title = QLabel("Alarm history of the selected node")
+        self.export_history_button = QPushButton("Export CSV…")
+        self.export_history_button.setObjectName("fleet_export_history")
+        self.export_history_button.setEnabled(False)
+
         plot_side = QWidget()
         plot_layout = QVBoxLayout(plot_side)
         plot_layout.setContentsMargins(0, 0, 0, 0)
@@ -174,8 +197,8 @@ class FleetView(QWidget):
         top.addWidget(self.parameter_box)
         plot_layout.addLayout(top)
         plot_layout.addWidget(self.canvas, 1)
-        alarm_side = QWidget()
-        alarm_layout = QVBoxLayout(alarm_side)
+        open_side = QWidget()
+        alarm_layout = QVBoxLayout(open_side)
         alarm_layout.setContentsMargins(0, 0, 0, 0)
         alarm_layout.addWidget(QLabel("Open alarms of the selected node"))
         alarm_layout.addWidget(self.alarm_table, 1)
@@ -183,6 +206,20 @@ class FleetView(QWidget):
         for widget in (self.ack_button, self.shelve_box, self.shelve_button, self.unshelve_button):
             buttons.addWidget(widget)
         alarm_layout.addLayout(buttons)
+        history_side = QWidget()
+        history_layout = QVBoxLayout(history_side)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_top = QHBoxLayout()
+        history_top.addWidget(self.history_title, 1)
+        history_top.addWidget(self.export_history_button)
+        history_layout.addLayout(history_top)
+        history_layout.addWidget(self.history_table, 1)
+        # Tabs keep both tables readable at 1366x768 instead of stacking two short ones.
+        self.alarm_tabs = QTabWidget()
+        self.alarm_tabs.setObjectName("fleet_alarm_tabs")
+        self.alarm_tabs.addTab(open_side, "Open alarms")
+        self.alarm_tabs.addTab(history_side, "History")
+        alarm_side = self.alarm_tabs
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(plot_side)
         lower.addWidget(alarm_side)
@@ -200,6 +237,7 @@ class FleetView(QWidget):
         self.ack_button.clicked.connect(self.acknowledge_selected)
         self.shelve_button.clicked.connect(self.shelve_selected)
         self.unshelve_button.clicked.connect(self.unshelve_selected)
+        self.export_history_button.clicked.connect(self._ask_export_history)
         selection.node_changed.connect(self._node_selected)
         operations.event.connect(self._event)
         operations.simulation_ready.connect(self._simulation_ready)
@@ -241,6 +279,7 @@ class FleetView(QWidget):
         self.refresh()
         self.request_plot()
         self.request_alarms()
+        self.request_history()
 
     def _event(self, event: object) -> None:
         if isinstance(event, AlarmChanged):
@@ -253,6 +292,8 @@ class FleetView(QWidget):
         if node == self.selected_node():
             self.request_plot()
             self.request_alarms()
+            if isinstance(event, AlarmChanged):
+                self.request_history()
 
     def show_time(self, moment: datetime) -> None:
         self._moment = moment
@@ -299,6 +340,7 @@ class FleetView(QWidget):
         self._select_row(norad_id)
         self.request_plot()
         self.request_alarms()
+        self.request_history()
 
     # Detail plot ----------------------------------------------------------------------------
     def request_plot(self) -> None:
@@ -410,6 +452,92 @@ class FleetView(QWidget):
                 "info", f"alarm {alarm.id} ({alarm.node} {alarm.parameter}) {verb} by {self.operator}"
             )
             self.request_alarms()
+            self.request_history()
             self.refresh()
 
         self._operations.request(action, done, needs_simulation=True)
+
+    # Alarm history --------------------------------------------------------------------------
+    @staticmethod
+    def _store(sim: Simulation) -> AlarmStore:  # operations thread
+        store = sim.telemetry.alarms.store
+        if store is None:
+            raise RuntimeError("the telemetry service keeps no alarm archive")
+        return store
+
+    def request_history(self) -> None:
+        node = self.selected_node()
+        if node is None:
+            self._show_history(None, ())
+            return
+
+        def query(sim: Simulation) -> tuple[str, tuple[HistoryLine, ...]]:
+            entries = self._store(sim).history_events(node=node, since=sim.now - HISTORY)
+            return node, history_lines(entries)
+
+        self._operations.request(
+            query, lambda result: self._show_history(*result), key="fleet-history", needs_simulation=True
+        )
+
+    def _show_history(self, node: str | None, lines: tuple[HistoryLine, ...]) -> None:
+        if node != self.selected_node():
+            return  # an answer for a node no longer selected: the newer request follows
+        self._history = lines
+        self.history_title.setText(
+            "Select one of our nodes to see its alarm history"
+            if node is None
+            else f"{node}: {len(lines)} alarm transitions in the last {HISTORY.total_seconds() / 3600:g} h"
+        )
+        self.export_history_button.setEnabled(node is not None)
+        scroll = self.history_table.verticalScrollBar()
+        at_end = scroll.value() >= scroll.maximum()
+        self.history_table.setRowCount(len(lines))
+        for row, line in enumerate(lines):
+            for column, text in enumerate(line.cells):
+                item = QTableWidgetItem(text)
+                if column == 3 and line.severity > Severity.OK:
+                    critical = line.severity >= Severity.CRITICAL
+                    item.setBackground(QBrush(self._theme.colour("error" if critical else "warning")))
+                    item.setForeground(QBrush(QColor("#ffffff" if critical else "#000000")))
+                self.history_table.setItem(row, column, item)
+        if at_end:
+            self.history_table.scrollToBottom()  # newest last, as the archive keeps them
+        self.history_applied.emit(lines)
+
+    @property
+    def history(self) -> tuple[HistoryLine, ...]:
+        return self._history
+
+    def _ask_export_history(self) -> None:
+        node = self.selected_node()
+        if node is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the alarm history as CSV", f"alarms-{node}.csv", "CSV (*.csv)"
+        )
+        if path:
+            self.export_history(Path(path))
+
+    def export_history(self, path: Path) -> bool:
+        """Write the selected node's alarm history (the table's window) as CSV, on the operations
+        thread; `history_exported` or an error message follows."""
+        node = self.selected_node()
+        if node is None:
+            return False
+
+        def export(sim: Simulation) -> tuple[int, str | None]:
+            try:
+                with path.open("w", encoding="utf-8", newline="") as out:
+                    return self._store(sim).export_history_csv(out, node=node, since=sim.now - HISTORY), None
+            except OSError as exc:
+                return 0, f"alarm history export to {path}: {exc.strerror or exc}"
+
+        def done(result: tuple[int, str | None]) -> None:
+            rows, error = result
+            if error is not None:
+                self.message.emit("error", error)
+                return
+            self.message.emit("info", f"{rows} alarm transitions of {node} exported to {path}")
+            self.history_exported.emit(str(path))
+
+        return self._operations.request(export, done, needs_simulation=True)

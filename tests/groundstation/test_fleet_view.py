@@ -1,6 +1,7 @@
 """The fleet view's lines, plots and alarm lines from the telemetry's own models (the demo
 dictionary's limits as written in demo_node.toml)."""
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,9 +16,10 @@ from groundstation.fleet_view import (
     alarm_lines,
     countdown,
     fleet_lines,
+    history_lines,
     parameter_plot,
 )
-from groundstation.telemetry.alarms import Alarm, Severity
+from groundstation.telemetry.alarms import Alarm, AlarmEventKind, AlarmHistoryEntry, AlarmKind, Severity
 from groundstation.telemetry.archive import ParameterSeries
 from groundstation.telemetry.dictionary import demo_dictionary
 from groundstation.telemetry.health import FleetRow
@@ -106,3 +108,38 @@ def test_alarm_lines_put_the_worst_first_and_say_their_state():
     assert lines[0].shelved
     assert lines[1].cells[4] == "unacknowledged"
     assert not alarm_lines([critical], T0 + timedelta(hours=2))[0].shelved
+
+
+def test_history_lines_name_each_transition_who_and_why():
+    def entry(event_id, kind, severity, **fields):
+        values = dict(
+            event_id=event_id, alarm_id=7, time=T0 + timedelta(seconds=event_id), node="NODE-01-01",
+            parameter="battery_voltage", alarm_kind=AlarmKind.LIMIT, kind=kind, severity=severity, value=3.2,
+            actor=None, comment=None, shelved_until=None, command_id=None, detail=None,
+        )  # fmt: skip
+        return AlarmHistoryEntry(**{**values, **fields})
+
+    raised = entry(1, AlarmEventKind.RAISED, Severity.WARNING, value=3.4)
+    escalated = entry(2, AlarmEventKind.ESCALATED, Severity.CRITICAL)
+    acked = entry(3, AlarmEventKind.ACKNOWLEDGED, Severity.CRITICAL, actor="ops", comment="on it")
+    until = T0 + timedelta(hours=1)
+    shelved = entry(4, AlarmEventKind.SHELVED, Severity.CRITICAL, actor="ops", shelved_until=until)
+    unshelved = entry(5, AlarmEventKind.UNSHELVED, Severity.CRITICAL, actor="lead")
+    cleared = entry(6, AlarmEventKind.RETURNED, Severity.OK, value=3.7)
+    refused = entry(
+        7, AlarmEventKind.RAISED, Severity.WARNING, alarm_kind=AlarmKind.COMMAND,
+        parameter="command_rejected", command_id=42, detail="stale sequence", value=math.nan,
+    )  # fmt: skip
+    lines = history_lines([raised, escalated, acked, shelved, unshelved, cleared, refused])
+    assert [line.cells[0] for line in lines] == [f"2026-11-22 12:00:0{i}Z" for i in range(1, 8)]
+    voltage = "battery_voltage"
+    assert [line.cells[1:] for line in lines] == [
+        (voltage, "raised", "WARNING", "3.4", ""),
+        (voltage, "escalated", "CRITICAL", "3.2", ""),
+        (voltage, "acknowledged", "CRITICAL", "3.2", "by ops, “on it”"),
+        (voltage, "shelved", "CRITICAL", "3.2", "until 2026-11-22 13:00Z by ops"),
+        (voltage, "unshelved", "CRITICAL", "3.2", "by lead"),
+        (voltage, "cleared", "OK", "3.7", ""),
+        ("command_rejected #42", "raised", "WARNING", "—", "command #42: stale sequence"),
+    ]
+    assert [line.actor for line in lines][2:5] == ["ops", "ops", "lead"]

@@ -1,7 +1,9 @@
 """The main flows on the demo with its simulated fleet: select a node, plan, approve and queue a
-command and watch the node accept it, see its telemetry, acknowledge and shelve an alarm."""
+command and watch the node accept it, see its telemetry, acknowledge and shelve an alarm and see
+those transitions in the node's alarm history."""
 
-from datetime import timedelta
+import csv
+from datetime import datetime, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
@@ -143,10 +145,8 @@ def voltage_line(fleet):
     return next(line for line in fleet.alarms if line.parameter == "battery_voltage")
 
 
-def test_an_alarm_is_raised_acknowledged_and_shelved(qtbot, demo):
-    fleet = demo.fleet
-    node = demo.scene.elements[0]
-    demo.selection.select_node(node.norad_id)
+def flat_battery_frame(node):
+    """A health frame with the battery almost flat: a critical battery_voltage alarm."""
     flat = HealthSample(
         uptime_s=3600, battery_voltage_v=3.2, battery_soc_pct=5.0, mode="nominal", obc_temperature_c=20,
         battery_temperature_c=15, radio_temperature_c=25, panel_temperature_c=30, storage_used_kib=1000,
@@ -154,9 +154,16 @@ def test_an_alarm_is_raised_acknowledged_and_shelved(qtbot, demo):
         last_accepted_sequence=0, last_rejection_reason=None, payload_on=False, heater_on=False,
         adcs_state="sun_pointing", uplink_rssi_dbm=-100.0, solar_current_a=0.5,
     )  # fmt: skip
-    frame = TelemetryFrame(
+    return TelemetryFrame(
         node.name, HEALTH_APID, pack_health(flat), Reception("Delft", T0, 435.8e6, 12.0, "g3ruh-9600")
     )
+
+
+def test_an_alarm_is_raised_acknowledged_and_shelved(qtbot, demo):
+    fleet = demo.fleet
+    node = demo.scene.elements[0]
+    demo.selection.select_node(node.norad_id)
+    frame = flat_battery_frame(node)
     with qtbot.waitSignal(fleet.alarms_applied, timeout=READY_MS, check_params_cb=lambda lines: bool(lines)):
         run_on_operations(qtbot, demo, lambda sim: sim.telemetry.receive([frame]))
         fleet.request_alarms()  # the simulation's own ingest path signals; here we ask
@@ -180,3 +187,49 @@ def test_an_alarm_is_raised_acknowledged_and_shelved(qtbot, demo):
     entries = [e.text for e in demo.events.entries if e.source == "alarms"]
     assert any("acknowledged" in t for t in entries)
     assert any("shelved for 1 h" in t for t in entries)
+
+
+def test_the_alarm_history_shows_each_transition_and_exports_it(qtbot, demo, tmp_path):
+    fleet = demo.fleet
+    node = demo.scene.elements[0]
+    demo.selection.select_node(node.norad_id)
+    with qtbot.waitSignal(fleet.alarms_applied, timeout=READY_MS, check_params_cb=lambda lines: bool(lines)):
+        run_on_operations(qtbot, demo, lambda sim: sim.telemetry.receive([flat_battery_frame(node)]))
+        fleet.request_alarms()
+    fleet.alarm_table.selectRow([ln.parameter for ln in fleet.alarms].index("battery_voltage"))
+    qtbot.mouseClick(fleet.ack_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: voltage_line(fleet).acknowledged, timeout=READY_MS)
+    fleet.alarm_table.selectRow([ln.parameter for ln in fleet.alarms].index("battery_voltage"))
+    fleet.shelve_box.setCurrentIndex(1)  # one hour
+    qtbot.mouseClick(fleet.shelve_button, Qt.MouseButton.LeftButton)
+
+    def voltage_history():
+        return [ln for ln in fleet.history if ln.alarm_id == voltage_line(fleet).id]
+
+    qtbot.waitUntil(lambda: [ln.cells[2] for ln in voltage_history()][-1:] == ["shelved"], timeout=READY_MS)
+    lines = voltage_history()
+    assert [ln.cells[2] for ln in lines] == ["raised", "acknowledged", "shelved"]
+    assert [ln.cells[3] for ln in lines] == ["CRITICAL"] * 3
+    assert lines[0].cells[1] == "battery_voltage"
+    assert lines[0].cells[4] == "3.2"
+    assert lines[1].cells[5] == f"by {fleet.operator}"
+    assert lines[2].cells[5] == f"until 2026-11-22 13:00Z by {fleet.operator}"
+    shown = [fleet.history_table.item(r, 2).text() for r in range(fleet.history_table.rowCount())]
+    assert shown == [ln.cells[2] for ln in fleet.history]  # the table shows what the lines hold
+
+    path = tmp_path / "history.csv"
+    with qtbot.waitSignal(fleet.history_exported, timeout=READY_MS):
+        assert fleet.export_history(path)
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [(int(r["alarm_id"]), r["event"], r["severity"].upper(), r["actor"], r["node"]) for r in rows] == [
+        (ln.alarm_id, ln.kind.value, ln.cells[3], ln.actor or "", node.name) for ln in fleet.history
+    ]
+    assert [f"{datetime.fromisoformat(r['time_utc']):%Y-%m-%d %H:%M:%S}Z" for r in rows] == [
+        ln.cells[0] for ln in fleet.history
+    ]
+    with qtbot.waitSignal(
+        fleet.message, timeout=READY_MS, check_params_cb=lambda level, text: level == "error"
+    ) as blocker:
+        fleet.export_history(tmp_path / "missing" / "history.csv")
+    assert blocker.args[1].startswith(f"alarm history export to {tmp_path / 'missing'}")
