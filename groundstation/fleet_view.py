@@ -244,6 +244,15 @@ class HistoryLine:
     severity: Severity
     actor: str | None
     cells: tuple[str, ...]  # one per HISTORY_COLUMNS entry
+    time: datetime
+
+    @property
+    def summary(self) -> str:
+        """The whole transition on one line (a tooltip when the table is narrow)."""
+        _shown, alarm, event, severity, value, detail = self.cells
+        return f"{self.time:%Y-%m-%d %H:%M:%S}Z  {alarm} {event} ({severity.lower()}, {value})" + (
+            f"  {detail}" if detail else ""
+        )
 
 
 def _history_label(entry: AlarmHistoryEntry) -> str:
@@ -273,8 +282,9 @@ def history_lines(entries: Sequence[AlarmHistoryEntry]) -> tuple[HistoryLine, ..
                 kind=entry.kind,
                 severity=entry.severity,
                 actor=entry.actor,
+                time=entry.time,
                 cells=(
-                    f"{entry.time:%Y-%m-%d %H:%M:%S}Z",
+                    f"{entry.time:%m-%d %H:%M:%S}Z",  # the window is a day: no year needed
                     _history_label(entry),
                     EVENT_WORDS[entry.kind],
                     entry.severity.label.upper(),

@@ -223,7 +223,7 @@ class FleetView(QWidget):
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(plot_side)
         lower.addWidget(alarm_side)
-        lower.setSizes([600, 400])
+        lower.setSizes([520, 480])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(lower)
@@ -495,6 +495,7 @@ class FleetView(QWidget):
         for row, line in enumerate(lines):
             for column, text in enumerate(line.cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(line.summary)
                 if column == 3 and line.severity > Severity.OK:
                     critical = line.severity >= Severity.CRITICAL
                     item.setBackground(QBrush(self._theme.colour("error" if critical else "warning")))

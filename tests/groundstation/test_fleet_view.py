@@ -131,7 +131,7 @@ def test_history_lines_name_each_transition_who_and_why():
         parameter="command_rejected", command_id=42, detail="stale sequence", value=math.nan,
     )  # fmt: skip
     lines = history_lines([raised, escalated, acked, shelved, unshelved, cleared, refused])
-    assert [line.cells[0] for line in lines] == [f"2026-11-22 12:00:0{i}Z" for i in range(1, 8)]
+    assert [line.cells[0] for line in lines] == [f"11-22 12:00:0{i}Z" for i in range(1, 8)]
     voltage = "battery_voltage"
     assert [line.cells[1:] for line in lines] == [
         (voltage, "raised", "WARNING", "3.4", ""),
@@ -143,3 +143,6 @@ def test_history_lines_name_each_transition_who_and_why():
         ("command_rejected #42", "raised", "WARNING", "—", "command #42: stale sequence"),
     ]
     assert [line.actor for line in lines][2:5] == ["ops", "ops", "lead"]
+    assert lines[3].summary == (
+        "2026-11-22 12:00:04Z  battery_voltage shelved (critical, 3.2)  until 2026-11-22 13:00Z by ops"
+    )
