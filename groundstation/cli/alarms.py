@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TextIO
 
-from groundstation.cli.telemetry import parse_time
+from groundstation.cli.telemetry import open_archive, parse_time
 from groundstation.clock import SystemClock
 from groundstation.errors import InputError
 from groundstation.telemetry.alarms import (
@@ -29,7 +29,6 @@ from groundstation.telemetry.alarms import (
     shelve_events,
     unshelve_events,
 )
-from groundstation.telemetry.archive import ArchiveError, TelemetryArchive
 
 SECONDS_PER_MINUTE = 60.0
 LIST_COLUMNS = (
@@ -100,14 +99,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @contextmanager
 def _store(target: str) -> Iterator[AlarmStore]:
-    try:
-        archive = TelemetryArchive.open_existing(target)
-    except ArchiveError as exc:
-        raise InputError(f"--db: {exc}") from None
-    try:
+    with open_archive(target) as archive:
         yield AlarmStore(archive.db)
-    finally:
-        archive.close()
 
 
 def _window(args: argparse.Namespace) -> dict[str, Any]:

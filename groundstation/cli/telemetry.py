@@ -78,7 +78,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 @contextmanager
-def _archive(target: str) -> Iterator[TelemetryArchive]:
+def open_archive(target: str) -> Iterator[TelemetryArchive]:
     try:
         archive = TelemetryArchive.open_existing(target)
     except ArchiveError as exc:
@@ -125,7 +125,7 @@ def write_series(series: ParameterSeries, fmt: str, out: TextIO) -> None:
 
 def run_query(args: argparse.Namespace) -> int:
     since, until = _window(args)
-    with _archive(args.db) as archive:
+    with open_archive(args.db) as archive:
         try:
             series = archive.query_parameter(args.node, args.parameter, since, until)
         except UnknownNameError as exc:
@@ -138,7 +138,7 @@ def run_query(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     since, until = _window(args)
-    with _archive(args.db) as archive:
+    with open_archive(args.db) as archive:
         if args.node and args.node not in archive.node_names():
             raise InputError(f"--node: unknown node {args.node!r}")
         if args.parameter and args.parameter not in archive.parameter_names():
@@ -179,7 +179,7 @@ def run_prune(args: argparse.Namespace) -> int:
     policy = RetentionPolicy(
         frames_days=args.frames_days, samples_days=args.samples_days, closed_alarms_days=args.alarms_days
     )
-    with _archive(args.db) as archive:
+    with open_archive(args.db) as archive:
         report = archive.apply_retention(policy, SystemClock().now())
     print(
         f"deleted {report.frames_deleted} frames, {report.samples_deleted} samples, "

@@ -10,20 +10,25 @@ from tests.conftest import REPO
 NO_HANG_TIMEOUT_S = 60.0
 
 
-def test_no_display_is_one_line_and_exit_2_without_touching_qt():
-    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
-    code = (
-        "import sys\n"
-        "from ui.app import main\n"
-        "rc = main([])\n"
-        "qt = [m for m in sys.modules if m.split('.')[0] in {'PySide6', 'shiboken6', 'pyqtgraph'}]\n"
-        "print('QT=' + ','.join(qt))\n"
-        "sys.exit(rc)\n"
-    )
-    proc = subprocess.run(
+QT_PROBE = (
+    "qt = [m for m in sys.modules if m.split('.')[0] in {'PySide6', 'shiboken6', 'pyqtgraph'}]\n"
+    "print('QT=' + ','.join(qt))\n"
+    "sys.exit(rc)\n"
+)
+
+
+def run_entry(setup: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`main([])` in a fresh interpreter after `setup`; prints which Qt modules got imported."""
+    code = f"import sys\n{setup}rc = ui.app.main([])\n{QT_PROBE}"
+    return subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
         timeout=NO_HANG_TIMEOUT_S, check=False,
     )  # fmt: skip
+
+
+def test_no_display_is_one_line_and_exit_2_without_touching_qt():
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
+    proc = run_entry("import ui.app\n", env)
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout.strip() == "QT="
     lines = proc.stderr.strip().splitlines()
@@ -55,19 +60,11 @@ def test_missing_x11_libraries_are_named_by_their_debian_package():
 def test_on_x11_without_qt_libraries_is_one_line_and_exit_2_without_touching_qt():
     env = {k: v for k, v in os.environ.items() if k not in {"WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
     env["DISPLAY"] = ":99"
-    code = (
-        "import sys\n"
+    proc = run_entry(
         "import ui.app\n"
-        "ui.app.missing_x11_packages.__defaults__ = (lambda name: None if name == 'xcb-cursor' else name,)\n"
-        "rc = ui.app.main([])\n"
-        "qt = [m for m in sys.modules if m.split('.')[0] in {'PySide6', 'shiboken6', 'pyqtgraph'}]\n"
-        "print('QT=' + ','.join(qt))\n"
-        "sys.exit(rc)\n"
+        "ui.app.missing_x11_packages.__defaults__ = (lambda name: None if name == 'xcb-cursor' else name,)\n",
+        env,
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=NO_HANG_TIMEOUT_S, check=False,
-    )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout.strip() == "QT="
     assert proc.stderr.strip().splitlines() == [
